@@ -1,0 +1,1 @@
+//! Storage engines. Embedded ones implement the sync `Backend` trait.

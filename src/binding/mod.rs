@@ -1,0 +1,3 @@
+//! The napi surface: the only module where `#[napi]` appears.
+
+pub mod core;

@@ -1,0 +1,5 @@
+//! Pure Rust semantics shared by every backend: expiry parsing, key generation,
+//! the `{expires, value}` envelope, errors.
+
+pub mod expires;
+pub mod key;

@@ -1,0 +1,16 @@
+"use strict";
+// Placeholder: detection is in place so `type` is right; the backend lands with its issue.
+
+const { fileUrl } = require("../url.js");
+
+class FolderDriver {
+  static test(input) {
+    return fileUrl(input) !== null && fileUrl(input).endsWith("/");
+  }
+
+  constructor() {
+    throw new Error("[polykv] the FOLDER backend is not supported yet");
+  }
+}
+
+module.exports = FolderDriver;

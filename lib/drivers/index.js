@@ -1,0 +1,28 @@
+"use strict";
+// The detection table: every client kind polykv recognises, in the order they are
+// tried. Each driver module exports a class with `static test(input)` that says
+// whether it handles `input` (a client object, a string or a URL). Object shapes
+// follow polystore (CONTRACT §4) so the same client gets the same `type`.
+//
+// A driver speaks the custom-client protocol in native-expiry mode (HAS_EXPIRATION):
+//   TYPE, HAS_EXPIRATION = true, connect?()
+//   get(fullKey) -> value | null            set(fullKey, value, expiresSeconds | null)
+//   del(fullKey)   has(fullKey) -> boolean  iterate(prefix) -> (async) generator of [fullKey, value]
+//   keys(prefix) entries(prefix) values(prefix) clear(prefix) prune() close()
+// Any method may return a promise. The facade (index.js) owns key checks, prefixes
+// and parsing `expires`; the driver owns storage, serialization and expiry.
+
+module.exports = [
+  require("./redis.js"), // node-redis client, ioredis client, redis:// and rediss:// URLs
+  require("./sqlite.js"), // sqlite: URLs (native) and SQLite database objects
+  require("./postgres.js"), // pg Client or Pool
+  require("./etcd.js"),
+  require("./level.js"),
+  require("./cloudflare.js"),
+  require("./forage.js"),
+  require("./storage.js"), // localStorage / sessionStorage
+  require("./cookie.js"),
+  require("./api.js"), // http(s):// URLs
+  require("./file.js"), // file://…/name.ext
+  require("./folder.js"), // file://…/ ending in a slash
+];

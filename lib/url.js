@@ -1,0 +1,9 @@
+"use strict";
+
+// The href of a `file:` string or URL, or null for anything else.
+function fileUrl(input) {
+  const href = input instanceof URL ? input.href : input;
+  return typeof href === "string" && /^file:\/\//i.test(href) ? href : null;
+}
+
+module.exports = { fileUrl };

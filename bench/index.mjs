@@ -1,0 +1,85 @@
+// `npm run bench [-- <filter>...]`: polykv and polystore side by side, in one process.
+//
+// For each store row: set/get/has/del over 10 000 keys, awaited one at a time (seq) and
+// 64 in flight (x64); ops/s for each library and the polykv/polystore ratio (> 1: polykv
+// is faster). Every number is the median of several passes that alternate the two
+// libraries, after a warm-up pass. Filters pick rows by group or by part of the row name:
+// `npm run bench -- memory sqlite`.
+//
+// Rows beyond memory come from optional modules (bench/embedded.mjs, bench/redis.mjs,
+// bench/postgres.mjs); each default-exports `async () => rows` (see bench/lib.mjs).
+// Rows that need a server read POLYKV_TEST_REDIS_URL / POLYKV_TEST_POSTGRES_URL and
+// come back with `skip` set when it is absent.
+
+import { existsSync, readFileSync } from "node:fs";
+import polystore from "polystore";
+import polykv from "../index.js";
+import { environment, printTable, runRow } from "./lib.mjs";
+
+const here = new URL(".", import.meta.url);
+const ROW_MODULES = ["embedded.mjs", "redis.mjs", "postgres.mjs"];
+// Each mode of each row runs at least RUNS passes per library, and keeps going for up to
+// SECONDS (fast in-memory rows need many short passes for a stable median).
+const RUNS = Number(process.env.POLYKV_BENCH_RUNS) || 5;
+const SECONDS = Number(process.env.POLYKV_BENCH_SECONDS) || 2;
+
+function memoryRows() {
+  return [
+    { name: "kv()", group: "memory", polykv: () => polykv(), polystore: () => polystore() },
+    {
+      name: "kv(new Map())",
+      group: "memory",
+      polykv: () => polykv(new Map()),
+      polystore: () => polystore(new Map()),
+    },
+  ];
+}
+
+async function allRows() {
+  const rows = memoryRows();
+  for (const file of ROW_MODULES) {
+    const url = new URL(file, here);
+    if (!existsSync(url)) continue;
+    const { default: makeRows } = await import(url.href);
+    rows.push(...(await makeRows()));
+  }
+  return rows;
+}
+
+function matches(row, filters) {
+  if (filters.length === 0) return true;
+  return filters.some((filter) => {
+    const f = filter.toLowerCase();
+    return row.group?.toLowerCase() === f || row.name.toLowerCase().includes(f);
+  });
+}
+
+const version = (path) => JSON.parse(readFileSync(path, "utf8")).version;
+
+const filters = process.argv.slice(2);
+const rows = (await allRows()).filter((row) => matches(row, filters));
+console.log(`polykv ${version(new URL("../package.json", here))} vs polystore ${version(new URL("../node_modules/polystore/package.json", here))}`);
+console.log(environment());
+console.log(`per row and mode: a warm-up pass, then >= ${RUNS} timed passes per library (up to ${SECONDS} s), alternating; medians shown`);
+console.log("ratio = polykv / polystore ops/s (> 1: polykv is faster)\n");
+if (rows.length === 0) {
+  console.log(`no rows match ${filters.join(" ")}`);
+  process.exitCode = 1;
+}
+
+const measured = [];
+const skipped = [];
+for (const row of rows) {
+  if (row.skip) {
+    skipped.push(`${row.name}: ${row.skip}`);
+    continue;
+  }
+  const started = Date.now();
+  measured.push(await runRow(row, { runs: RUNS, seconds: SECONDS }));
+  console.log(`measured ${row.name} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+if (measured.length) {
+  console.log(`\n${measured[0].n} keys per pass; seq = await each call, x64 = 64 calls in flight\n`);
+  printTable(measured);
+}
+for (const note of skipped) console.log(`skipped ${note}`);

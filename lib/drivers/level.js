@@ -1,13 +1,131 @@
 "use strict";
-// Placeholder: detection is in place so `type` is right; the backend lands with its issue.
+// A `level` database (classic-level, browser-level, memory-level or a sublevel)
+// that the user opened. Each record is stored as polystore stores it: key = full
+// key, value = the JSON text of `{ "expires": <unix ms or null>, "value": … }`
+// (what level's "json" value encoding writes), so polystore and polykv share a
+// database. We read and write that text with the "utf8" encoding per call, so a
+// database opened with any default encoding works, and hide expired records
+// ourselves: they are invisible at once, and prune() deletes them.
+//
+// Level keeps keys sorted byte-wise, so the keys under a prefix are one
+// contiguous range: listing seeks to the prefix and stops at the first key past
+// it, instead of reading every key as polystore does.
+
+const { envelopeText, openEnvelopeText, isExpiredEnvelope } = require("../envelope.js");
+
+const TEXT = { keyEncoding: "utf8", valueEncoding: "utf8" };
+const BATCH = 256;
 
 class LevelDriver {
   static test(input) {
     return Boolean(input && typeof input === "object" && input.attachResource && input.detachResource);
   }
 
-  constructor() {
-    throw new Error("[polykv] the LEVEL backend is not supported yet");
+  TYPE = "LEVEL";
+  HAS_EXPIRATION = true;
+  #db;
+
+  constructor(db) {
+    this.#db = db;
+  }
+
+  // The stored text, or undefined. level 8 throws LEVEL_NOT_FOUND for a missing
+  // key; level 9+ resolves undefined.
+  async #read(key) {
+    try {
+      return await this.#db.get(key, TEXT);
+    } catch (error) {
+      if (error && (error.code === "LEVEL_NOT_FOUND" || error.notFound)) return undefined;
+      throw error;
+    }
+  }
+
+  // [key, text] for every record whose key starts with `prefix`, in key order.
+  async *#range(prefix) {
+    const iterator = this.#db.iterator({ ...TEXT, gte: prefix });
+    try {
+      while (true) {
+        const batch = await iterator.nextv(BATCH);
+        if (batch.length === 0) return;
+        for (const entry of batch) {
+          if (!entry[0].startsWith(prefix)) return;
+          yield entry;
+        }
+      }
+    } finally {
+      await iterator.close();
+    }
+  }
+
+  async get(key) {
+    return openEnvelopeText(await this.#read(key));
+  }
+
+  async set(key, value, seconds) {
+    await this.#db.put(key, envelopeText(key, value, seconds), TEXT);
+  }
+
+  async del(key) {
+    await this.#db.del(key, { keyEncoding: "utf8" });
+  }
+
+  async has(key) {
+    return (await this.get(key)) !== null;
+  }
+
+  async *iterate(prefix = "") {
+    for await (const [key, text] of this.#range(prefix)) {
+      const value = openEnvelopeText(text);
+      if (value !== null) yield [key, value];
+    }
+  }
+
+  async entries(prefix = "") {
+    const list = [];
+    for await (const entry of this.iterate(prefix)) list.push(entry);
+    return list;
+  }
+
+  async keys(prefix = "") {
+    return (await this.entries(prefix)).map((entry) => entry[0]);
+  }
+
+  async values(prefix = "") {
+    return (await this.entries(prefix)).map((entry) => entry[1]);
+  }
+
+  async clear(prefix = "") {
+    if (!prefix) return void (await this.#db.clear());
+    await this.#deleteWhere(prefix, () => true);
+  }
+
+  async prune(prefix = "") {
+    const now = Date.now();
+    await this.#deleteWhere(prefix, (text) => {
+      try {
+        return isExpiredEnvelope(JSON.parse(text), now);
+      } catch {
+        return false; // not ours: leave it alone
+      }
+    });
+  }
+
+  // Deletes the records under `prefix` whose text passes `test`, in batches.
+  async #deleteWhere(prefix, test) {
+    let batch = [];
+    for await (const [key, text] of this.#range(prefix)) {
+      if (!test(text)) continue;
+      batch.push({ type: "del", key });
+      if (batch.length === BATCH) {
+        await this.#db.batch(batch, { keyEncoding: "utf8" });
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await this.#db.batch(batch, { keyEncoding: "utf8" });
+  }
+
+  async close() {
+    await this.#db.close();
   }
 }
 

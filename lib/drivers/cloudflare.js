@@ -1,13 +1,93 @@
 "use strict";
-// Placeholder: detection is in place so `type` is right; the backend lands with its issue.
+// A Cloudflare Workers KV namespace binding (or anything with its API, such as
+// miniflare's KVNamespace). As polystore stores it: key = full key, value = the
+// value's JSON text, expiry as KV's own `expirationTtl`, so KV expires records
+// itself. KV only accepts a TTL of at least 60 seconds; a shorter one is refused
+// with an error before anything is written (polystore rounds a TTL under half a
+// second down to 0 and then stores the value forever; we refuse that too).
+
+const { encode } = require("../json.js");
+
+const MIN_TTL = 60;
 
 class CloudflareDriver {
   static test(input) {
     return Boolean(input && typeof input === "object" && ["getWithMetadata", "get", "list", "delete"].every((m) => typeof input[m] === "function"));
   }
 
-  constructor() {
-    throw new Error("[polykv] the CLOUDFLARE backend is not supported yet");
+  TYPE = "CLOUDFLARE";
+  HAS_EXPIRATION = true;
+  #kv;
+
+  constructor(namespace) {
+    this.#kv = namespace;
+  }
+
+  async get(key) {
+    const text = await this.#kv.get(key);
+    return text === null || text === undefined || text === "" ? null : JSON.parse(text);
+  }
+
+  async set(key, value, seconds) {
+    const text = encode(key, value);
+    if (seconds === null || seconds === undefined) return void (await this.#kv.put(key, text));
+    const ttl = Math.round(seconds);
+    if (ttl < MIN_TTL) {
+      throw new Error(`[polykv] Cloudflare's min expiration is '60s': cannot expire key "${key}" after ${seconds}s`);
+    }
+    await this.#kv.put(key, text, { expirationTtl: ttl });
+  }
+
+  async del(key) {
+    await this.#kv.delete(key);
+  }
+
+  async has(key) {
+    return (await this.#kv.get(key)) !== null;
+  }
+
+  // The key names under `prefix`, one page of `list()` (up to 1 000) at a time.
+  async *#pages(prefix) {
+    let cursor;
+    do {
+      const page = await this.#kv.list(cursor ? { prefix, cursor } : { prefix });
+      yield page.keys.map((entry) => entry.name);
+      cursor = page.list_complete ? undefined : page.cursor;
+    } while (cursor);
+  }
+
+  // Values are read a page at a time, in parallel; a key that expired or was
+  // deleted between list() and get() is skipped.
+  async *iterate(prefix = "") {
+    for await (const names of this.#pages(prefix)) {
+      const values = await Promise.all(names.map((name) => this.get(name)));
+      for (let i = 0; i < names.length; i++) if (values[i] !== null) yield [names[i], values[i]];
+    }
+  }
+
+  async entries(prefix = "") {
+    const list = [];
+    for await (const entry of this.iterate(prefix)) list.push(entry);
+    return list;
+  }
+
+  async keys(prefix = "") {
+    const list = [];
+    for await (const names of this.#pages(prefix)) list.push(...names);
+    return list;
+  }
+
+  async values(prefix = "") {
+    return (await this.entries(prefix)).map((entry) => entry[1]);
+  }
+
+  // KV has no bulk delete in the Workers binding: delete each listed key. The
+  // listing is read in full first so deleting cannot disturb the cursor.
+  async clear(prefix = "") {
+    const names = await this.keys(prefix);
+    for (let i = 0; i < names.length; i += 100) {
+      await Promise.all(names.slice(i, i + 100).map((name) => this.#kv.delete(name)));
+    }
   }
 }
 

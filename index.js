@@ -119,7 +119,12 @@ function connectOnce(client) {
   if (typeof client.connect !== "function") return null;
   let pending = connections.get(client);
   if (!pending) {
-    pending = Promise.resolve().then(() => client.connect());
+    // Called right here, inside kv(), as polystore does; a throw becomes a rejection.
+    try {
+      pending = Promise.resolve(client.connect());
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
     connections.set(client, pending);
   }
   return pending;

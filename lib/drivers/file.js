@@ -5,7 +5,7 @@ const { fileUrl } = require("../url.js");
 
 class FileDriver {
   static test(input) {
-    return fileUrl(input) !== null && !fileUrl(input).endsWith("/");
+    return /\.[^/.]+$/.test(fileUrl(input) ?? "");
   }
 
   constructor() {

@@ -4,7 +4,7 @@ use crate::core::{expires, key};
 
 /// Parses an `expires` string into seconds. Lenient mode returns `null` for
 /// anything it cannot read (polystore's "never expire"); strict mode throws.
-#[napi(js_name = "parseExpires")]
+#[napi(catch_unwind, js_name = "parseExpires")]
 pub fn parse_expires(input: String, strict: bool) -> napi::Result<Option<f64>> {
     if strict {
         expires::parse_strict(&input)
@@ -16,7 +16,15 @@ pub fn parse_expires(input: String, strict: bool) -> napi::Result<Option<f64>> {
 }
 
 /// A fresh key for `add()`.
-#[napi(js_name = "generateKey")]
+#[napi(catch_unwind, js_name = "generateKey")]
 pub fn generate_key() -> String {
     key::generate()
+}
+
+/// Test hook: panics on purpose so the tests can prove a Rust panic reaches JS as
+/// an ordinary Error instead of aborting the process. Every `#[napi]` entry point
+/// that could panic is declared with `catch_unwind` in the same way.
+#[napi(catch_unwind, js_name = "__panicForTests")]
+pub fn panic_for_tests(message: String) {
+    panic!("{message}");
 }

@@ -1,0 +1,39 @@
+// Runs the conformance suite (suite/) over every store polykv offers, and over
+// polystore itself as the reference implementation.
+//
+// A row: { name, make: async () => emptyStore, caps, env? }. A row with `env`
+// needs that environment variable (a server URL, set by .ci/services.sh); without
+// it the row is skipped with a printed reason, except under CI where it fails.
+import { describe, it } from "node:test";
+import polystore from "polystore";
+import kv from "../index.mjs";
+import { run } from "./suite/index.mjs";
+import { customRows } from "./fixtures/custom-clients.mjs";
+
+const memory = { copies: false, serializes: false };
+const reference = { polykv: false };
+
+const rows = [
+  { name: "polykv kv()", make: () => kv(), caps: memory },
+  { name: "polykv kv(new Map())", make: () => kv(new Map()), caps: memory },
+  { name: "polykv kv(kv())", make: () => kv(kv()), caps: memory },
+  ...customRows(kv),
+  { name: "polystore kv() (reference)", make: () => polystore(), kv: polystore, caps: { ...memory, ...reference } },
+  { name: "polystore kv(new Map()) (reference)", make: () => polystore(new Map()), kv: polystore, caps: { ...memory, ...reference } },
+];
+
+for (const row of rows) {
+  if (row.env && !process.env[row.env]) {
+    if (process.env.CI) {
+      describe(row.name, () => {
+        it(`needs ${row.env}`, () => {
+          throw new Error(`${row.env} is not set: .ci/run must start this server`);
+        });
+      });
+    } else {
+      console.log(`# skipping ${row.name}: set ${row.env} to run it (see .ci/services.sh)`);
+    }
+    continue;
+  }
+  run(row);
+}

@@ -1,0 +1,340 @@
+// The facade's own promises (CONTRACT §1–6, §9, §13, §19–20) beyond what the
+// per-backend conformance suite checks.
+import { describe, it, mock } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { execFileSync } from "node:child_process";
+import kv from "../index.mjs";
+import drivers from "../lib/drivers/index.js";
+
+const require = createRequire(import.meta.url);
+const native = require("../native.js");
+
+describe("construction", () => {
+  it("kv() and kv(new Map()) are MEMORY stores; the Map holds the data", async () => {
+    assert.equal(kv().type, "MEMORY");
+    const map = new Map();
+    const store = kv(map);
+    assert.equal(store.type, "MEMORY");
+    await store.set("k", "v");
+    assert.deepEqual(map.get("k"), { expires: null, value: "v" });
+  });
+
+  it("bad clients throw polystore's messages at kv() time", () => {
+    assert.throws(() => kv({}), { message: "Adapter should have .get() and .set()" });
+    assert.throws(() => kv("potato"), { message: "Adapter should have .get() and .set()" });
+    assert.throws(() => kv(42), { message: "Adapter should have .get() and .set()" });
+    const getSet = { get() {}, set() {} };
+    for (const method of ["has", "keys", "values"]) {
+      assert.throws(() => kv({ ...getSet, [method]() {} }), { message: `adapter.${method}() requires RAW or HAS_EXPIRATION` });
+      assert.doesNotThrow(() => kv({ ...getSet, RAW: true, [method]() {} }));
+    }
+    assert.throws(() => kv({ ...getSet, RAW: true, HAS_EXPIRATION: false }), { message: "RAW and HAS_EXPIRATION must match" });
+    assert.throws(() => kv("file:///tmp/no-extension"), /extension|slash/);
+  });
+
+  it("bad options are TypeErrors", () => {
+    assert.throws(() => kv(undefined, { prefix: 5 }), TypeError);
+    assert.throws(() => kv().prefix(5), TypeError);
+    assert.throws(() => kv(undefined, "x"), TypeError);
+  });
+
+  it("a custom client's TYPE is the store's type, UNKNOWN when it has none", () => {
+    assert.equal(kv({ TYPE: "MINE", get() {}, set() {} }).type, "MINE");
+    assert.equal(kv({ get() {}, set() {} }).type, "UNKNOWN");
+  });
+
+  it("a class is instantiated with no arguments", async () => {
+    let args;
+    class Client {
+      constructor(...received) {
+        args = received;
+      }
+      get() {
+        return null;
+      }
+      set() {}
+    }
+    kv(Client);
+    assert.deepEqual(args, []);
+  });
+
+  it("every client kind of CONTRACT §3–4 is recognised by shape or URL", () => {
+    const typeOf = (input) => drivers.find((Driver) => Driver.test(input))?.name ?? null;
+    const fn = () => {};
+    assert.equal(typeOf({ pSubscribe: fn, sSubscribe: fn }), "RedisDriver");
+    assert.equal(typeOf("redis://127.0.0.1:6379"), "RedisDriver");
+    assert.equal(typeOf({ prepare: fn, exec: fn }), "SqliteDriver");
+    assert.equal(typeOf("sqlite::memory:"), "SqliteDriver");
+    assert.equal(typeOf({ query: fn }), "PostgresDriver");
+    assert.equal(typeOf({ query: fn, filename: "x" }), null);
+    assert.equal(typeOf({ leaseClient: {}, watchClient: {}, watchManager: {} }), "EtcdDriver");
+    assert.equal(typeOf({ attachResource: fn, detachResource: fn }), "LevelDriver");
+    assert.equal(typeOf({ getWithMetadata: fn, get: fn, list: fn, delete: fn }), "CloudflareDriver");
+    assert.equal(typeOf({ defineDriver: fn, dropInstance: fn }), "ForageDriver");
+    assert.equal(typeOf("cookie"), "CookieDriver");
+    assert.equal(typeOf("https://example.com/kv/"), "ApiDriver");
+    assert.equal(typeOf("file:///tmp/data.json"), "FileDriver");
+    assert.equal(typeOf(new URL("file:///tmp/data.json")), "FileDriver");
+    assert.equal(typeOf("file:///tmp/data/"), "FolderDriver");
+    assert.equal(typeOf("file:///tmp/.cache/"), "FolderDriver");
+    assert.equal(typeOf("potato"), null);
+    assert.equal(typeOf({ get: fn, set: fn }), null);
+  });
+});
+
+describe("connect", () => {
+  class Connecting {
+    connects = 0;
+    data = new Map();
+    connect() {
+      this.connects += 1;
+      return new Promise((resolve) => setTimeout(resolve, 10)).then(() => {
+        this.ready = true;
+      });
+    }
+    get(key) {
+      if (!this.ready) throw new Error("used before connect() finished");
+      return this.data.get(key) ?? null;
+    }
+    set(key, envelope) {
+      if (!this.ready) throw new Error("used before connect() finished");
+      this.data.set(key, envelope);
+    }
+    *iterate(prefix) {
+      for (const entry of this.data) if (entry[0].startsWith(prefix)) yield entry;
+    }
+  }
+
+  it("is called once, from inside kv(), shared by substores and re-wraps, and awaited first", async () => {
+    const client = new Connecting();
+    const store = kv(client);
+    assert.equal(client.connects, 1);
+    const sub = store.prefix("a:");
+    const again = kv(client, { prefix: "b:" });
+    const wrapped = kv(store);
+    await Promise.all([store.set("x", 1), sub.set("x", 2), again.set("x", 3), wrapped.get("x")]);
+    assert.equal(client.connects, 1);
+    assert.deepEqual((await store.keys()).sort(), ["a:x", "b:x", "x"]);
+  });
+
+  it("a frozen client works and is never mutated", async () => {
+    const data = new Map();
+    const client = Object.freeze({
+      get: (key) => data.get(key) ?? null,
+      set: (key, envelope) => void data.set(key, envelope),
+      *iterate(prefix) {
+        for (const entry of data) if (entry[0].startsWith(prefix)) yield entry;
+      },
+      connect: async () => {},
+    });
+    const store = kv(client);
+    await store.set("k", "v");
+    assert.equal(await store.get("k"), "v");
+    assert.deepEqual(await store.prefix("k").keys(), [""]);
+  });
+
+  it("a client `promise` property is awaited before the first operation", async () => {
+    let ready = false;
+    const client = {
+      promise: new Promise((resolve) => setTimeout(resolve, 10)).then(() => {
+        ready = true;
+      }),
+      get: () => (ready ? null : assert.fail("get before promise resolved")),
+      set: () => (ready ? undefined : assert.fail("set before promise resolved")),
+    };
+    const store = kv(client);
+    await store.set("k", "v");
+    assert.equal(await store.get("k"), null);
+  });
+
+  it("a failing connect rejects the calls, never an unhandled rejection", async () => {
+    const unhandled = [];
+    const onUnhandled = (reason) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const store = kv({
+        connect: () => Promise.reject(new Error("no server")),
+        get() {},
+        set() {},
+      });
+      const throwing = kv({
+        connect() {
+          throw new Error("sync failure");
+        },
+        get() {},
+        set() {},
+      });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await assert.rejects(() => store.get("k"), { message: "no server" });
+      await assert.rejects(() => store.set("k", 1), { message: "no server" });
+      await assert.rejects(() => throwing.get("k"), { message: "sync failure" });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
+  it("a promise that rejects rejects the calls, never an unhandled rejection", async () => {
+    const warn = mock.method(console, "warn", () => {});
+    const unhandled = [];
+    const onUnhandled = (reason) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const store = kv(Promise.reject(new Error("could not build the client")));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await assert.rejects(() => store.get("k"), { message: "could not build the client" });
+      assert.equal(store.type, "PROMISE");
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+      warn.mock.restore();
+    }
+  });
+
+  it("a promise of a client class or a Map resolves to its type", async () => {
+    const warn = mock.method(console, "warn", () => {});
+    try {
+      const map = kv(Promise.resolve(new Map()));
+      const sub = map.prefix("p:");
+      assert.equal(sub.type, "PROMISE");
+      await sub.set("k", 1);
+      assert.equal(map.type, "MEMORY");
+      assert.equal(sub.type, "MEMORY");
+      assert.equal(await map.get("p:k"), 1);
+    } finally {
+      warn.mock.restore();
+    }
+  });
+});
+
+describe("client protocol", () => {
+  it("wrapper mode gets full keys and { expires: absolute ms | null, value } envelopes", async () => {
+    const calls = [];
+    const store = kv({
+      get: (key) => (calls.push(["get", key]), null),
+      set: (key, data) => void calls.push(["set", key, data]),
+    }).prefix("p:");
+    const before = Date.now();
+    await store.set("a", 1, { expires: 10 });
+    await store.set("b", 2);
+    await store.del("a");
+    await store.get("b");
+    const [first, second, third, fourth] = calls;
+    assert.equal(first[1], "p:a");
+    assert.ok(first[2].expires >= before + 10_000 && first[2].expires <= Date.now() + 10_000);
+    assert.deepEqual(second, ["set", "p:b", { expires: null, value: 2 }]);
+    assert.deepEqual(third, ["set", "p:a", null]);
+    assert.deepEqual(fourth, ["get", "p:b"]);
+  });
+
+  it("wrapper mode: a record without a value field reads as missing", async () => {
+    const store = kv({ get: () => ({ expires: null }), set() {} });
+    assert.equal(await store.get("k"), null);
+    assert.equal(await store.has("k"), false);
+  });
+
+  it("native mode gets set(key, value, seconds | null) and del as set(key, null, 0) without del()", async () => {
+    const calls = [];
+    const store = kv({
+      HAS_EXPIRATION: true,
+      get: () => "raw",
+      set: (...args) => void calls.push(args),
+    });
+    await store.set("a", { x: 1 }, { expires: "2m" });
+    await store.set("b", 1);
+    await store.del("a");
+    assert.deepEqual(calls, [["a", { x: 1 }, 120], ["b", 1, null], ["a", null, 0]]);
+    assert.equal(await store.get("a"), "raw");
+  });
+
+  it("a client's own add wins and its return is passed on", async () => {
+    const wrapperCalls = [];
+    const wrapper = kv({
+      get() {},
+      set() {},
+      add: (prefix, data) => (wrapperCalls.push([prefix, data]), `${prefix}custom-id`),
+    }).prefix("w:");
+    assert.equal(await wrapper.add("v"), "w:custom-id");
+    assert.deepEqual(wrapperCalls, [["w:", { expires: null, value: "v" }]]);
+    const nativeCalls = [];
+    const nativeStore = kv({
+      RAW: true,
+      get() {},
+      set() {},
+      add: (prefix, value, expires) => (nativeCalls.push([prefix, value, expires]), "id-1"),
+    });
+    assert.equal(await nativeStore.add("v", { expires: 5 }), "id-1");
+    assert.deepEqual(nativeCalls, [["", "v", 5]]);
+  });
+
+  it("clear() without iterate works through the client's clear(prefix)", async () => {
+    const cleared = [];
+    const store = kv({ get() {}, set() {}, clear: (prefix) => void cleared.push(prefix) });
+    await store.prefix("x:").clear();
+    assert.deepEqual(cleared, ["x:"]);
+    await assert.rejects(() => store.keys(), { message: "UNKNOWN does not support .iterate()" });
+  });
+
+  it("prune removes expired records of a memory store, within the prefix only", async () => {
+    const map = new Map();
+    const store = kv(map);
+    await store.set("a:old", 1, { expires: 0.005 });
+    await store.set("b:old", 1, { expires: 0.005 });
+    await store.set("a:new", 1);
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    await store.prefix("a:").prune();
+    assert.deepEqual([...map.keys()].sort(), ["a:new", "b:old"]);
+    await store.prune();
+    assert.deepEqual([...map.keys()], ["a:new"]);
+  });
+
+  it("prune removes expired envelopes of a wrapper-mode client that has iterate", async () => {
+    const data = new Map();
+    const store = kv({
+      get: (key) => data.get(key) ?? null,
+      set: (key, envelope) => void (envelope === null ? data.delete(key) : data.set(key, envelope)),
+      *iterate(prefix) {
+        for (const entry of data) if (entry[0].startsWith(prefix)) yield entry;
+      },
+    });
+    await store.set("old", 1, { expires: 0.005 });
+    await store.set("new", 2);
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    await store.prune();
+    assert.deepEqual([...data.keys()], ["new"]);
+  });
+});
+
+describe("add() keys", () => {
+  it("are 24 characters, unique, and use all 62 characters about evenly", async () => {
+    const store = kv();
+    const counts = new Map();
+    const keys = new Set();
+    for (let i = 0; i < 3000; i += 1) {
+      const key = await store.add(i);
+      keys.add(key);
+      for (const char of key) counts.set(char, (counts.get(char) ?? 0) + 1);
+    }
+    assert.equal(keys.size, 3000);
+    assert.equal(counts.size, 62);
+    // 72 000 draws / 62 ≈ 1161 each; polystore's masked bytes would leave out half the alphabet.
+    for (const [char, count] of counts) assert.ok(count > 950 && count < 1400, `${char}: ${count}`);
+  });
+});
+
+describe("native addon", () => {
+  it("a Rust panic becomes a JS error and the process lives on", () => {
+    assert.throws(() => native.__panicForTests("deliberate"), /deliberate/);
+    assert.match(native.generateKey(), /^[A-Za-z0-9]{24}$/);
+  });
+
+  it("the package loads as ESM and CommonJS, by name", () => {
+    const cwd = new URL("..", import.meta.url);
+    const esm = execFileSync(process.execPath, ["--input-type=module", "-e", 'import kv from "polykv"; console.log(kv().type)'], { cwd, encoding: "utf8" });
+    const cjs = execFileSync(process.execPath, ["-e", 'const kv = require("polykv"); console.log(kv().type, typeof kv.default)'], { cwd, encoding: "utf8" });
+    assert.equal(esm.trim(), "MEMORY");
+    assert.equal(cjs.trim(), "MEMORY function");
+  });
+});

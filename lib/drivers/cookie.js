@@ -1,13 +1,114 @@
 "use strict";
-// Placeholder: detection is in place so `type` is right; the backend lands with its issue.
+// `kv("cookie")`: the page's cookies through `document.cookie` (in a browser, or
+// under jsdom). As polystore writes them: `encodeURIComponent(fullKey)` =
+// `encodeURIComponent(<value's JSON text>)`, with an `expires=` attribute when the
+// record expires, and no path or domain attribute (so the browser scopes the
+// cookie to the page's path, as polystore's cookies are).
+//
+// Cookies expire by the browser's clock at whole-second resolution. We round the
+// deadline UP to the next second, so a record is never gone before its time (it
+// may outlive it by under a second); polystore rounds down, which can drop a
+// sub-second record before it can be read at all.
+//
+// Cookies that are not ours (not URI-encoded JSON) are skipped, never touched.
+
+const { encode } = require("../json.js");
+
+// Browsers ignore a cookie whose name and value exceed 4 096 bytes; we refuse it
+// with an error instead of losing the write silently.
+const MAX_COOKIE_BYTES = 4096;
+const EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT";
+
+function cookieDocument() {
+  const doc = globalThis.document;
+  if (!doc || typeof doc.cookie !== "string") {
+    throw new Error('[polykv] kv("cookie") needs a browser document (document.cookie), and there is none here');
+  }
+  return doc;
+}
+
+function decodePart(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
+/** The page's cookies that hold polykv/polystore records, as a Map of key → value. */
+function readCookies() {
+  const cookies = new Map();
+  for (const pair of cookieDocument().cookie.split(";")) {
+    const at = pair.indexOf("=");
+    if (at < 0) continue;
+    const key = decodePart(pair.slice(0, at).trim());
+    const text = decodePart(pair.slice(at + 1).trim());
+    if (key === null || text === null || text === "") continue;
+    try {
+      const value = JSON.parse(text);
+      if (value !== null) cookies.set(key, value);
+    } catch {
+      // someone else's cookie
+    }
+  }
+  return cookies;
+}
 
 class CookieDriver {
   static test(input) {
     return input === "cookie" || input === "cookies";
   }
 
-  constructor() {
-    throw new Error("[polykv] the COOKIE backend is not supported yet");
+  TYPE = "COOKIE";
+  HAS_EXPIRATION = true;
+
+  get(key) {
+    return readCookies().get(key) ?? null;
+  }
+
+  set(key, value, seconds) {
+    const name = encodeURIComponent(key);
+    const text = encodeURIComponent(encode(key, value));
+    // Both parts are URI-encoded, so plain ASCII: one byte per character.
+    if (name.length + text.length > MAX_COOKIE_BYTES) {
+      throw new Error(
+        `[polykv] [COOKIE] the cookie for key "${key}" would take ${name.length + text.length} bytes; browsers keep at most ${MAX_COOKIE_BYTES}`,
+      );
+    }
+    let attributes = "";
+    if (seconds !== null && seconds !== undefined) {
+      const at = Math.ceil((Date.now() + seconds * 1000) / 1000) * 1000;
+      attributes = `; expires=${new Date(at).toUTCString()}`;
+    }
+    cookieDocument().cookie = `${name}=${text}${attributes}`;
+  }
+
+  del(key) {
+    cookieDocument().cookie = `${encodeURIComponent(key)}=; expires=${EPOCH}`;
+  }
+
+  has(key) {
+    return readCookies().has(key);
+  }
+
+  *iterate(prefix = "") {
+    for (const entry of readCookies()) if (entry[0].startsWith(prefix)) yield entry;
+  }
+
+  entries(prefix = "") {
+    return [...this.iterate(prefix)];
+  }
+
+  keys(prefix = "") {
+    return this.entries(prefix).map((entry) => entry[0]);
+  }
+
+  values(prefix = "") {
+    return this.entries(prefix).map((entry) => entry[1]);
+  }
+
+  clear(prefix = "") {
+    for (const [key] of this.entries(prefix)) this.del(key);
   }
 }
 

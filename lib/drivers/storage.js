@@ -1,13 +1,97 @@
 "use strict";
-// Placeholder: detection is in place so `type` is right; the backend lands with its issue.
+// A Web Storage object: `localStorage` or `sessionStorage` (in a browser, or in
+// jsdom / happy-dom). As polystore stores it: item name = full key, item text =
+// the JSON of `{ "expires": <unix ms or null>, "value": … }`. We hide expired
+// items ourselves (invisible at once; prune() removes them). An item that is not
+// such an envelope (another script's data in the same storage) reads as missing
+// and is left alone by prune(); clear() removes every item under its prefix
+// (without a prefix it empties the storage, as polystore does).
+//
+// Web Storage is synchronous, so every method here is too; the facade wraps them.
+
+const { envelopeText, openEnvelopeText, isExpiredEnvelope } = require("../envelope.js");
 
 class StorageDriver {
   static test(input) {
     return typeof Storage !== "undefined" && input instanceof Storage;
   }
 
-  constructor() {
-    throw new Error("[polykv] the STORAGE backend is not supported yet");
+  TYPE = "STORAGE";
+  HAS_EXPIRATION = true;
+  #storage;
+
+  constructor(storage) {
+    this.#storage = storage;
+  }
+
+  // Item names under `prefix`, read up front: removing items renumbers key(i).
+  #names(prefix) {
+    const storage = this.#storage;
+    const names = [];
+    for (let i = 0; i < storage.length; i++) {
+      const name = storage.key(i);
+      if (name !== null && name.startsWith(prefix)) names.push(name);
+    }
+    return names;
+  }
+
+  get(key) {
+    return openEnvelopeText(this.#storage.getItem(key));
+  }
+
+  set(key, value, seconds) {
+    const text = envelopeText(key, value, seconds);
+    try {
+      this.#storage.setItem(key, text);
+    } catch (error) {
+      throw new Error(`[polykv] [STORAGE] cannot store key "${key}" (${text.length} characters): ${error.message}`, { cause: error });
+    }
+  }
+
+  del(key) {
+    this.#storage.removeItem(key);
+  }
+
+  has(key) {
+    return this.get(key) !== null;
+  }
+
+  *iterate(prefix = "") {
+    const now = Date.now();
+    for (const name of this.#names(prefix)) {
+      const value = openEnvelopeText(this.#storage.getItem(name), now);
+      if (value !== null) yield [name, value];
+    }
+  }
+
+  entries(prefix = "") {
+    return [...this.iterate(prefix)];
+  }
+
+  keys(prefix = "") {
+    return this.entries(prefix).map((entry) => entry[0]);
+  }
+
+  values(prefix = "") {
+    return this.entries(prefix).map((entry) => entry[1]);
+  }
+
+  clear(prefix = "") {
+    if (!prefix) return this.#storage.clear();
+    for (const name of this.#names(prefix)) this.#storage.removeItem(name);
+  }
+
+  prune(prefix = "") {
+    const now = Date.now();
+    for (const name of this.#names(prefix)) {
+      let data;
+      try {
+        data = JSON.parse(this.#storage.getItem(name));
+      } catch {
+        continue; // not ours
+      }
+      if (isExpiredEnvelope(data, now)) this.#storage.removeItem(name);
+    }
   }
 }
 

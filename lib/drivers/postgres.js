@@ -1,14 +1,209 @@
 "use strict";
-// Placeholder: detection is in place so `type` is right; the backend lands with its issue.
+// POSTGRES: the user's `pg` Client or Pool (recognised as polystore does: a
+// `query` function and no `filename`).
+//
+// Table, shared with polystore so either library reads the other's data:
+//   kv (id TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at TIMESTAMPTZ)
+//   + an index on expires_at. `value` is the JSON text; a row whose expires_at
+//   has passed is invisible and removed by prune().
+//
+// Prefix listing is a range scan on the primary key: prefix <= id < successor
+// (the prefix with its last character incremented), never LIKE, so `%`, `_` and
+// `\` in a prefix are plain characters. The range is only right in code-point
+// order, which is collation "C"; a database's default collation (en_US, ICU…)
+// sorts differently ("a" < "B"). So every comparison says COLLATE "C", a table
+// we create has `id TEXT COLLATE "C"` (its primary key then serves the range),
+// and on an existing table whose id sorts otherwise (one polystore created) we
+// add the index `idx_kv_id_c ON kv (id COLLATE "C")` so the range stays an
+// index scan. polystore's own queries (`=`, LIKE) work on both.
+//
+// Expiry is computed by the server (`now() + seconds`), to the microsecond, and
+// compared with the server's now(): no clock skew between app and database.
+// Every value is a bound parameter; the table name is a constant.
+// Postgres text cannot hold NUL (U+0000): such a key is refused before any query.
+
+const { encode } = require("../json.js");
+
+const PAGE = 500; // rows per page when iterating, so memory stays flat
+
+const LIVE = "(expires_at IS NULL OR expires_at > now())";
+const SQL = {
+  create: `CREATE TABLE IF NOT EXISTS kv (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    value TEXT NOT NULL,
+    expires_at TIMESTAMPTZ
+  )`,
+  expiresIndex: "CREATE INDEX IF NOT EXISTS idx_kv_expires_at ON kv (expires_at)",
+  codePointIndex: 'CREATE INDEX IF NOT EXISTS idx_kv_id_c ON kv (id COLLATE "C")',
+  // Does kv.id already sort in code-point order? (pg_database.datlocprovider only
+  // exists from Postgres 15 on, hence to_jsonb; before 15 the provider is libc.)
+  collation: `SELECT c.collname AS column_collation, d.datcollate, to_jsonb(d) ->> 'datlocprovider' AS provider
+    FROM pg_attribute a
+    JOIN pg_collation c ON c.oid = a.attcollation
+    JOIN pg_database d ON d.datname = current_database()
+    WHERE a.attrelid = to_regclass('kv') AND a.attname = 'id'`,
+  get: `SELECT value FROM kv WHERE id = $1 AND ${LIVE}`,
+  has: `SELECT 1 FROM kv WHERE id = $1 AND ${LIVE}`,
+  set: `INSERT INTO kv (id, value, expires_at) VALUES ($1, $2, now() + $3::float8 * interval '1 second')
+    ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
+  del: "DELETE FROM kv WHERE id = $1",
+};
+
+// The smallest string greater than every string that starts with `prefix`, in
+// code-point order, or null when there is none (a prefix of U+10FFFF only).
+function successor(prefix) {
+  const points = Array.from(prefix, (char) => char.codePointAt(0));
+  while (points.length) {
+    const last = points.pop();
+    if (last < 0x10ffff) {
+      // Surrogate code points cannot be sent as UTF-8: skip over them.
+      points.push(last + 1 === 0xd800 ? 0xe000 : last + 1);
+      return String.fromCodePoint(...points);
+    }
+  }
+  return null;
+}
+
+// `AND id in [prefix, successor)` with its parameters, numbered from `next`.
+// `from` replaces the lower bound (a page cursor, exclusive).
+function range(prefix, next, from) {
+  const sql = [];
+  const params = [];
+  if (from !== undefined) {
+    sql.push(`id COLLATE "C" > $${next + params.length}`);
+    params.push(from);
+  } else if (prefix) {
+    sql.push(`id COLLATE "C" >= $${next + params.length}`);
+    params.push(prefix);
+  }
+  const upper = prefix ? successor(prefix) : null;
+  if (upper !== null) {
+    sql.push(`id COLLATE "C" < $${next + params.length}`);
+    params.push(upper);
+  }
+  return { sql: sql.map((part) => ` AND ${part}`).join(""), params };
+}
+
+function checkText(what, text) {
+  if (text.includes("\0")) {
+    throw new Error(
+      `[polykv] [postgres] the ${what} ${JSON.stringify(text)} contains a NUL character (U+0000), which Postgres text cannot store`,
+    );
+  }
+}
+
+function isCodePointOrder(row) {
+  if (!row) return true; // no such column: nothing to index
+  if (row.column_collation === "C" || row.column_collation === "POSIX") return true;
+  if (row.column_collation !== "default") return false;
+  return (row.provider === null || row.provider === "c") && (row.datcollate === "C" || row.datcollate === "POSIX");
+}
 
 class PostgresDriver {
   static test(input) {
     return Boolean(input && typeof input === "object" && typeof input.query === "function" && !input.filename);
   }
 
-  constructor() {
-    throw new Error("[polykv] the POSTGRES backend is not supported yet");
+  TYPE = "POSTGRES";
+  HAS_EXPIRATION = true;
+  #db;
+
+  constructor(db) {
+    this.#db = db;
+  }
+
+  async connect() {
+    const db = this.#db;
+    // A pg Client not connected yet (a Pool has neither flag and connects per query).
+    if (db._connected === false && db._connecting === false) await db.connect();
+    await this.#createOnce(SQL.create);
+    await this.#createOnce(SQL.expiresIndex);
+    const { rows } = await db.query(SQL.collation);
+    if (!isCodePointOrder(rows[0])) await this.#createOnce(SQL.codePointIndex);
+  }
+
+  // Two processes running CREATE … IF NOT EXISTS at once can still collide on
+  // the catalog; the loser finds the object there on a second try.
+  async #createOnce(sql) {
+    try {
+      await this.#db.query(sql);
+    } catch (error) {
+      if (error.code !== "23505" && error.code !== "42P07") throw error;
+      await this.#db.query(sql);
+    }
+  }
+
+  async get(key) {
+    checkText("key", key);
+    const { rows } = await this.#db.query(SQL.get, [key]);
+    return rows.length ? JSON.parse(rows[0].value) : null;
+  }
+
+  async set(key, value, seconds) {
+    checkText("key", key);
+    const text = encode(key, value);
+    await this.#db.query(SQL.set, [key, text, seconds ?? null]);
+  }
+
+  async has(key) {
+    checkText("key", key);
+    return (await this.#db.query(SQL.has, [key])).rows.length > 0;
+  }
+
+  async del(key) {
+    checkText("key", key);
+    await this.#db.query(SQL.del, [key]);
+  }
+
+  async *iterate(prefix = "") {
+    checkText("prefix", prefix);
+    let after;
+    for (;;) {
+      const where = range(prefix, 1, after);
+      const { rows } = await this.#db.query(
+        `SELECT id, value FROM kv WHERE ${LIVE}${where.sql} ORDER BY id COLLATE "C" LIMIT ${PAGE}`,
+        where.params,
+      );
+      for (const row of rows) yield [row.id, JSON.parse(row.value)];
+      if (rows.length < PAGE) return;
+      after = rows[rows.length - 1].id;
+    }
+  }
+
+  async #select(columns, prefix) {
+    checkText("prefix", prefix);
+    const where = range(prefix, 1);
+    return (await this.#db.query(`SELECT ${columns} FROM kv WHERE ${LIVE}${where.sql}`, where.params)).rows;
+  }
+
+  async keys(prefix = "") {
+    return (await this.#select("id", prefix)).map((row) => row.id);
+  }
+
+  async entries(prefix = "") {
+    return (await this.#select("id, value", prefix)).map((row) => [row.id, JSON.parse(row.value)]);
+  }
+
+  async values(prefix = "") {
+    return (await this.#select("value", prefix)).map((row) => JSON.parse(row.value));
+  }
+
+  async clear(prefix = "") {
+    checkText("prefix", prefix);
+    const where = range(prefix, 1);
+    await this.#db.query(`DELETE FROM kv WHERE TRUE${where.sql}`, where.params);
+  }
+
+  async prune(prefix = "") {
+    checkText("prefix", prefix);
+    const where = range(prefix, 1);
+    await this.#db.query(`DELETE FROM kv WHERE expires_at <= now()${where.sql}`, where.params);
+  }
+
+  async close() {
+    if (typeof this.#db.end === "function") await this.#db.end();
   }
 }
 
+PostgresDriver.successor = successor; // exported for the tests
 module.exports = PostgresDriver;

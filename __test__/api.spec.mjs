@@ -1,0 +1,333 @@
+// API: polykv's HTTP client (`kv("http://…")`) against polykv/server on a
+// loopback port, the protocol on the wire, polystore's own API client against our
+// server, and the server under load and abuse: 1 000 concurrent requests mixed
+// with oversized and malformed bodies, with no crash and no lost write.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import http from "node:http";
+import net from "node:net";
+import polystore from "polystore";
+import kv from "../index.mjs";
+import { createHandler, createServer, listen } from "polykv/server";
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// A served memory store that counts the requests it gets.
+async function serve(options = {}, backing = kv()) {
+  const served = await listen(backing, options);
+  served.backing = backing;
+  served.requests = 0;
+  served.server.prependListener("request", () => served.requests++);
+  return served;
+}
+
+describe("API client and server", () => {
+  let served;
+  before(async () => {
+    served = await serve();
+  });
+  after(() => served.close());
+
+  it("kv(url) is API and sends no request by itself", async () => {
+    const before = served.requests;
+    const store = kv(served.url);
+    assert.equal(store.type, "API");
+    kv(served.url, { prefix: "p:" }).prefix("q:");
+    await sleep(20);
+    assert.equal(served.requests, before);
+  });
+
+  it("round-trips values, keys with any character, and deletes", async () => {
+    const store = kv(served.url).prefix("rt:");
+    const keys = ["plain", "with/slash", "q?x=1&y", "hash#tag", "per%25cent", "space here", "plus+sign", "ünï😀", "a:b:c"];
+    for (const [i, key] of keys.entries()) await store.set(key, { i, key });
+    for (const [i, key] of keys.entries()) assert.deepEqual(await store.get(key), { i, key });
+    for (const key of keys) assert.equal(await served.backing.has(`rt:${key}`), true, key);
+    assert.deepEqual((await store.keys()).sort(), [...keys].sort());
+    await store.set("zero", 0);
+    await store.set("false", false);
+    await store.set("empty", "");
+    assert.equal(await store.get("zero"), 0);
+    assert.equal(await store.get("false"), false);
+    assert.equal(await store.get("empty"), "");
+    assert.equal(await store.get("missing"), null);
+    assert.equal(await store.has("missing"), false);
+    assert.equal(await store.del("with/slash"), "with/slash");
+    assert.equal(await served.backing.has("rt:with/slash"), false);
+    await store.clear();
+    assert.deepEqual(await store.keys(), []);
+  });
+
+  it("passes expiry as ?expires=<seconds>, kept by the served store", async () => {
+    const store = kv(served.url).prefix("exp:");
+    await store.set("brief", "x", { expires: 0.03 });
+    await store.set("long", "y", { expires: "1h" });
+    assert.equal(await store.get("brief"), "x");
+    await sleep(60);
+    assert.equal(await store.get("brief"), null);
+    assert.deepEqual(await store.entries(), [["long", "y"]]);
+  });
+
+  it("lists a prefix as one GET base/?prefix=… with keys relative to it", async () => {
+    const store = kv(served.url).prefix("list:");
+    await store.set("a:1", 1);
+    await store.set("a:2", 2);
+    await store.set("b:1", 3);
+    const response = await fetch(`${served.url}?prefix=${encodeURIComponent("list:a:")}`);
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { 1: 1, 2: 2 });
+    assert.deepEqual(await store.prefix("a:").all(), { 1: 1, 2: 2 });
+    const seen = [];
+    for await (const [key, value] of store) seen.push([key, value]);
+    assert.deepEqual(seen.sort(), [
+      ["a:1", 1],
+      ["a:2", 2],
+      ["b:1", 3],
+    ]);
+    await store.clear();
+  });
+
+  it("speaks the protocol on the wire: statuses and bodies", async () => {
+    const url = `${served.url}${encodeURIComponent("wire/key")}`;
+    let response = await fetch(`${url}?expires=60`, { method: "PUT", body: JSON.stringify({ a: [1] }) });
+    assert.equal(response.status, 204);
+    response = await fetch(url);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("content-type"), /^application\/json/);
+    assert.deepEqual(await response.json(), { a: [1] });
+    response = await fetch(url, { method: "HEAD" });
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), "");
+    response = await fetch(url, { method: "DELETE" });
+    assert.equal(response.status, 204);
+    response = await fetch(url);
+    assert.equal(response.status, 404);
+    assert.match((await response.json()).error, /no value for key "wire\/key"/);
+    response = await fetch(url, { method: "DELETE" });
+    assert.equal(response.status, 204, "deleting a missing key is fine");
+    response = await fetch(url, { method: "PUT", body: "null" });
+    assert.equal(response.status, 204, "a null body deletes");
+  });
+
+  it("answers bad requests with 4xx and a JSON reason, writing nothing", async () => {
+    const cases = [
+      [`${served.url}bad`, { method: "PUT", body: "{not json" }, 400, /not valid JSON/],
+      [`${served.url}bad`, { method: "PUT", body: "" }, 400, /empty/],
+      [`${served.url}bad?expires=soon`, { method: "PUT", body: "1" }, 400, /expires must be a number/],
+      [`${served.url}bad?expires=`, { method: "PUT", body: "1" }, 400, /expires must be a number/],
+      [`${served.url}%E0%A4%A`, { method: "PUT", body: "1" }, 400, /not valid URI encoding/],
+      [`${served.url}bad`, { method: "POST", body: "1" }, 405, /POST is not allowed/],
+      [`${served.url}`, { method: "PUT", body: "1" }, 405, /PUT is not allowed/],
+      [`${served.url}bad`, { method: "PUT", body: "1".repeat(2_000_000) }, 413, /at most 1048576/],
+    ];
+    for (const [url, init, status, reason] of cases) {
+      const response = await fetch(url, init);
+      assert.equal(response.status, status, `${init.method} ${url}`);
+      assert.match((await response.json()).error, reason);
+    }
+    assert.equal(await served.backing.get("bad"), null);
+    assert.equal(await served.backing.get(""), null);
+  });
+
+  it("refuses a chunked body that grows past the limit, without reading it all", async () => {
+    const small = await serve({ maxBodySize: 1000 });
+    try {
+      const { port } = small;
+      const request = http.request({ port, host: "127.0.0.1", method: "PUT", path: "/big", headers: { "content-type": "application/json" } });
+      request.on("error", () => {}); // the server may close while we still write
+      const answered = once(request, "response");
+      request.write(`"${"x".repeat(600)}`);
+      request.write("x".repeat(600));
+      const [response] = await answered;
+      assert.equal(response.status ?? response.statusCode, 413);
+      response.resume();
+      request.destroy();
+      assert.equal(await small.backing.get("big"), null);
+      assert.equal(await kv(small.url).set("ok", "x".repeat(900)), "ok");
+      assert.equal((await small.backing.get("ok")).length, 900);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it("survives garbage on the socket and clients that hang up mid-request", async () => {
+    const { port } = served;
+    const garbage = net.connect(port, "127.0.0.1");
+    garbage.on("error", () => {});
+    garbage.write("THIS IS NOT HTTP\r\n\r\n");
+    const [reply] = await once(garbage, "data");
+    assert.match(reply.toString(), /^HTTP\/1\.1 400/);
+    garbage.destroy();
+
+    const partial = net.connect(port, "127.0.0.1");
+    partial.on("error", () => {});
+    await once(partial, "connect");
+    partial.write("PUT /half HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\":");
+    await sleep(20);
+    partial.destroy();
+    await sleep(20);
+    assert.equal(await served.backing.get("half"), null);
+    assert.equal(await kv(served.url).get("still-alive"), null);
+  });
+
+  it("handles 1 000 concurrent requests mixed with oversized and malformed bodies: no crash, no lost write", async () => {
+    const store = kv(served.url).prefix("load:");
+    const tooBig = "9".repeat(1024 * 1024 + 10);
+    const jobs = [];
+    for (let i = 0; i < 1000; i++) {
+      if (i % 20 === 7) {
+        jobs.push(fetch(`${served.url}load%3Abig${i}`, { method: "PUT", body: tooBig }).then((r) => r.status, (e) => e.cause?.code ?? "closed"));
+      } else if (i % 20 === 13) {
+        jobs.push(fetch(`${served.url}load%3Abad${i}`, { method: "PUT", body: `{"i":${i}` }).then((r) => r.status));
+      } else {
+        jobs.push(store.set(`k${i}`, { i, text: `value ${i}` }).then(() => "written"));
+      }
+    }
+    const outcomes = await Promise.all(jobs);
+    const tally = {};
+    for (const outcome of outcomes) tally[outcome] = (tally[outcome] ?? 0) + 1;
+    assert.equal(tally.written, 900);
+    assert.equal(tally[400], 50);
+    assert.equal((tally[413] ?? 0) + (tally.ECONNRESET ?? 0) + (tally.closed ?? 0) + (tally.EPIPE ?? 0), 50, JSON.stringify(tally));
+
+    const reads = await Promise.all(Array.from({ length: 1000 }, (_, i) => store.get(`k${i}`)));
+    for (let i = 0; i < 1000; i++) {
+      const expected = i % 20 === 7 || i % 20 === 13 ? null : { i, text: `value ${i}` };
+      assert.deepEqual(reads[i], expected, `k${i}`);
+    }
+    const keys = await store.keys();
+    assert.equal(keys.length, 900);
+    assert.ok(keys.every((key) => key.startsWith("k")));
+    await store.clear();
+  });
+});
+
+describe("API client errors", () => {
+  it("rejects with the status when the server fails, instead of reading it as missing", async () => {
+    const failing = kv({
+      get: () => {
+        throw new Error("disk on fire");
+      },
+      set: () => {
+        throw new TypeError("this store refuses that value");
+      },
+      iterate: async function* () {},
+      HAS_EXPIRATION: true,
+    });
+    const served = await serve({}, failing);
+    try {
+      const store = kv(served.url);
+      await assert.rejects(store.get("k"), { message: /\[API\] GET http:\/\/127\.0\.0\.1:\d+\/k answered 500 .*disk on fire/ });
+      await assert.rejects(store.set("k", 1), { message: /answered 400 .*refuses that value/ });
+      // polystore's client reads the same failure as "missing".
+      assert.equal(await polystore(served.url).get("k"), null);
+    } finally {
+      await served.close();
+    }
+  });
+
+  it("rejects with a clear error when nothing listens", async () => {
+    const served = await serve();
+    const url = served.url;
+    await served.close();
+    const store = kv(url);
+    await assert.rejects(store.get("k"), { message: /\[API\] GET http:\/\/127\.0\.0\.1:\d+\/k failed: .*ECONNREFUSED/ });
+    await assert.rejects(store.set("k", 1), /\[API\] PUT .* failed/);
+  });
+
+  it("refuses a value JSON cannot hold before sending anything", async () => {
+    const served = await serve();
+    try {
+      const before = served.requests;
+      await assert.rejects(kv(served.url).set("k", { n: 1n }), { name: "TypeError", message: /key "k".*BigInt/ });
+      assert.equal(served.requests, before);
+    } finally {
+      await served.close();
+    }
+  });
+});
+
+describe("polystore's API client against polykv/server", () => {
+  let served;
+  before(async () => {
+    served = await serve();
+  });
+  after(() => served.close());
+
+  it("sets, reads, lists, expires and deletes through our server", async () => {
+    const theirs = polystore(served.url, { prefix: "ps:" });
+    const ours = kv(served.url, { prefix: "ps:" });
+    await theirs.set("a", { from: "polystore" });
+    await theirs.set("b/c d", [1, 2]);
+    await theirs.set("brief", 1, { expires: 0.03 });
+    await ours.set("mine", "polykv");
+    assert.deepEqual(await ours.get("a"), { from: "polystore" });
+    assert.deepEqual(await theirs.get("mine"), "polykv");
+    assert.deepEqual(await theirs.get("b/c d"), [1, 2]);
+    assert.equal(await theirs.has("brief"), true);
+    await sleep(60);
+    assert.equal(await theirs.get("brief"), null);
+    assert.deepEqual((await theirs.keys()).sort(), ["a", "b/c d", "mine"]);
+    assert.deepEqual(await theirs.prefix("b/").all(), { "c d": [1, 2] });
+    await theirs.del("a");
+    assert.equal(await ours.get("a"), null);
+    assert.deepEqual((await served.backing.keys()).sort(), ["ps:b/c d", "ps:mine"]);
+  });
+});
+
+describe("polykv/server options", () => {
+  it("serves under a base path, 404 elsewhere", async () => {
+    const served = await serve({ base: "/kv" });
+    try {
+      assert.match(served.url, /^http:\/\/127\.0\.0\.1:\d+\/kv\/$/);
+      const store = kv(served.url);
+      await store.set("x", 1);
+      assert.equal(await served.backing.get("x"), 1);
+      const response = await fetch(served.url.replace("/kv/", "/other/x"));
+      assert.equal(response.status, 404);
+      assert.match((await response.json()).error, /served under \/kv\//);
+    } finally {
+      await served.close();
+    }
+  });
+
+  it("answers CORS preflights when asked to", async () => {
+    const served = await serve({ cors: "https://app.example" });
+    try {
+      let response = await fetch(`${served.url}k`, { method: "OPTIONS" });
+      assert.equal(response.status, 204);
+      assert.equal(response.headers.get("access-control-allow-origin"), "https://app.example");
+      assert.match(response.headers.get("access-control-allow-methods"), /PUT/);
+      response = await fetch(`${served.url}k`);
+      assert.equal(response.headers.get("access-control-allow-origin"), "https://app.example");
+    } finally {
+      await served.close();
+    }
+  });
+
+  it("createServer() and createHandler() work with the caller's own listen", async () => {
+    const backing = kv();
+    const server = createServer(backing, { base: "/a/" });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const plain = http.createServer(createHandler(backing, { base: "/b/" }));
+    plain.listen(0, "127.0.0.1");
+    await once(plain, "listening");
+    try {
+      await kv(`http://127.0.0.1:${server.address().port}/a/`).set("shared", 42);
+      assert.equal(await kv(`http://127.0.0.1:${plain.address().port}/b/`).get("shared"), 42);
+    } finally {
+      server.closeAllConnections();
+      plain.closeAllConnections();
+      server.close();
+      plain.close();
+    }
+  });
+
+  it("refuses something that is not a store, or a bad option, with a TypeError", () => {
+    assert.throws(() => createServer({}), { name: "TypeError", message: /expected a polykv store/ });
+    assert.throws(() => createHandler(kv(), { maxBodySize: -1 }), { name: "TypeError", message: /maxBodySize/ });
+    assert.throws(() => createHandler(kv(), { base: 5 }), { name: "TypeError", message: /base option/ });
+  });
+});

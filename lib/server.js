@@ -1,0 +1,278 @@
+"use strict";
+/**
+ * `polykv/server`: serves any polykv store over HTTP with polystore's API
+ * protocol, so `kv("http://host:port/base/")` (polykv's or polystore's API
+ * client) in another process, or in a browser, uses the store as its own.
+ *
+ * The protocol (CONTRACT §25), under a base path (default `/`):
+ *
+ * | request                                   | answer                                           |
+ * | ----------------------------------------- | ------------------------------------------------ |
+ * | `GET base/<encoded key>`                  | 200 with the value's JSON; 404 when missing      |
+ * | `PUT base/<encoded key>[?expires=<s>]`    | 204; the body is the value's JSON (`null` deletes)|
+ * | `DELETE base/<encoded key>`               | 204, also for a missing key                      |
+ * | `GET base/?prefix=<encoded prefix>`       | 200 with `{ "<key without prefix>": value, … }`  |
+ *
+ * `expires` is in seconds (fractions allowed); without it the served store's own
+ * default expiry applies. Errors are JSON `{ "error": "<what went wrong>" }`:
+ * 400 for a bad key encoding, bad JSON or a value/key the store refuses, 404 for
+ * a path outside the base or a missing key, 405 for another method, 413 for a
+ * body over `maxBodySize`, 500 when the store itself fails. No request can crash
+ * the server.
+ *
+ * @example
+ * const kv = require("polykv");
+ * const { listen } = require("polykv/server");
+ * const served = await listen(kv("sqlite:///var/data/kv.db"), { port: 3000 });
+ * // elsewhere: const store = kv("http://127.0.0.1:3000/");
+ * await served.close();
+ *
+ * @module polykv/server
+ */
+
+const http = require("node:http");
+
+const DEFAULT_MAX_BODY = 1024 * 1024;
+
+/**
+ * @typedef {object} ServerOptions
+ * @property {string} [base="/"] Path the protocol is served under, such as `"/kv/"`; other paths get 404.
+ * @property {number} [maxBodySize=1048576] Largest PUT body accepted, in bytes; a larger one gets 413.
+ * @property {boolean | string} [cors=false] `true` (any origin) or one origin: answer CORS preflights and
+ *   add `Access-Control-Allow-Origin`, so browser pages on another origin can use the store.
+ */
+
+/**
+ * @typedef {object} ListenOptions
+ * @property {number} [port=0] Port to listen on; 0 picks a free one (read it from the result).
+ * @property {string} [host="127.0.0.1"] Address to bind. The default serves this machine only;
+ *   pass `"0.0.0.0"` or `"::"` on purpose to serve a network (the protocol has no authentication).
+ */
+
+/**
+ * @typedef {object} Listening
+ * @property {import("node:http").Server} server The Node HTTP server.
+ * @property {number} port The port it listens on.
+ * @property {string} url The store's URL for `kv(url)`, such as `"http://127.0.0.1:3000/"`.
+ * @property {() => Promise<void>} close Stops listening and closes open connections.
+ */
+
+class HttpError extends Error {
+  constructor(status, message, headers = {}) {
+    super(message);
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+function normalizeBase(base) {
+  if (typeof base !== "string") throw new TypeError(`[polykv] server: the base option must be a string such as "/kv/", got ${typeof base}`);
+  let path = base.startsWith("/") ? base : `/${base}`;
+  if (!path.endsWith("/")) path += "/";
+  return path;
+}
+
+function checkStore(store) {
+  const missing = ["get", "set", "del", "prefix"].filter((name) => typeof store?.[name] !== "function");
+  if (missing.length > 0) {
+    throw new TypeError(`[polykv] server: expected a polykv store such as kv(client), got something without ${missing.map((m) => `.${m}()`).join(", ")}`);
+  }
+}
+
+function send(res, status, body, headers = {}) {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const text = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    ...(text ? { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) } : {}),
+  });
+  res.end(text);
+}
+
+// The request body as text, at most `limit` bytes. An oversized body is not read
+// to the end: the answer is 413 and the connection is closed behind it.
+function readBody(req, limit) {
+  const declared = Number(req.headers["content-length"]);
+  if (declared > limit) return Promise.reject(new HttpError(413, `the body is ${declared} bytes; this server accepts at most ${limit}`));
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    const onData = (chunk) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off("data", onData);
+        req.pause();
+        reject(new HttpError(413, `the body is over ${limit} bytes, the most this server accepts`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function parseExpiresParam(text) {
+  if (text === null) return undefined;
+  const seconds = text.trim() === "" ? NaN : Number(text);
+  if (!Number.isFinite(seconds)) throw new HttpError(400, `expires must be a number of seconds, got "${text}"`);
+  return seconds;
+}
+
+/**
+ * A Node request handler `(req, res) => void` serving `store`; mount it in any
+ * Node HTTP server (or `app.use(handler)` in express, with `base` matching the
+ * mount path as seen in `req.url`).
+ *
+ * @param {object} store A polykv store (anything with get, set, del and prefix, such as a polystore store).
+ * @param {ServerOptions} [options]
+ * @returns {(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => void}
+ */
+function createHandler(store, options = {}) {
+  checkStore(store);
+  const base = normalizeBase(options.base ?? "/");
+  const maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY;
+  if (!Number.isSafeInteger(maxBodySize) || maxBodySize < 0) {
+    throw new TypeError(`[polykv] server: maxBodySize must be a whole number of bytes, got ${maxBodySize}`);
+  }
+  const cors = options.cors === true ? "*" : typeof options.cors === "string" ? options.cors : null;
+  const corsHeaders = cors ? { "access-control-allow-origin": cors } : {};
+
+  async function handle(req, res) {
+    const target = req.url ?? "/";
+    const mark = target.indexOf("?");
+    const path = mark < 0 ? target : target.slice(0, mark);
+    const query = new URLSearchParams(mark < 0 ? "" : target.slice(mark + 1));
+    if (!path.startsWith(base)) throw new HttpError(404, `nothing here: the store is served under ${base}`);
+    const method = req.method;
+
+    if (method === "OPTIONS" && cors) {
+      send(res, 204, undefined, {
+        ...corsHeaders,
+        "access-control-allow-methods": "GET, HEAD, PUT, DELETE",
+        "access-control-allow-headers": "content-type, accept",
+        "access-control-max-age": "86400",
+      });
+      return;
+    }
+
+    const rest = path.slice(base.length);
+    if (rest === "") {
+      if (method !== "GET" && method !== "HEAD") {
+        throw new HttpError(405, `${method} is not allowed on ${base}: GET ${base}?prefix=… lists entries`, { allow: "GET, HEAD" });
+      }
+      const prefix = query.get("prefix") ?? "";
+      const entries = await store.prefix(prefix).entries();
+      send(res, 200, Object.fromEntries(entries), corsHeaders);
+      return;
+    }
+
+    let key;
+    try {
+      key = decodeURIComponent(rest);
+    } catch {
+      throw new HttpError(400, `the key in the path is not valid URI encoding: ${rest.slice(0, 100)}`);
+    }
+
+    switch (method) {
+      case "GET":
+      case "HEAD": {
+        const value = await store.get(key);
+        if (value === null || value === undefined) throw new HttpError(404, `no value for key "${key.slice(0, 100)}"`);
+        send(res, 200, JSON.stringify(value), corsHeaders);
+        return;
+      }
+      case "PUT": {
+        const expires = parseExpiresParam(query.get("expires"));
+        const text = await readBody(req, maxBodySize);
+        if (text.trim() === "") throw new HttpError(400, "the body must be the value's JSON; it is empty");
+        let value;
+        try {
+          value = JSON.parse(text);
+        } catch (error) {
+          throw new HttpError(400, `the body is not valid JSON: ${error.message}`);
+        }
+        await store.set(key, value, expires === undefined ? undefined : { expires });
+        send(res, 204, undefined, corsHeaders);
+        return;
+      }
+      case "DELETE":
+        await store.del(key);
+        send(res, 204, undefined, corsHeaders);
+        return;
+      default:
+        throw new HttpError(405, `${method} is not allowed: use GET, PUT or DELETE on ${base}<key>`, { allow: "GET, HEAD, PUT, DELETE" });
+    }
+  }
+
+  return function polykvHandler(req, res) {
+    req.on("error", () => {}); // a client that goes away is not our error
+    handle(req, res).catch((error) => {
+      const status = error instanceof HttpError ? error.status : error instanceof TypeError ? 400 : 500;
+      const headers = { ...corsHeaders, ...(error instanceof HttpError ? error.headers : {}) };
+      // A body we did not read to the end must not be parsed as the next request.
+      if (status === 413 || (req.method === "PUT" && !req.complete)) headers.connection = "close";
+      try {
+        send(res, status, { error: error?.message ?? String(error) }, headers);
+      } catch {
+        res.destroy();
+      }
+    });
+  };
+}
+
+/**
+ * A Node `http.Server` serving `store`; call `.listen(port, host)` on it, or use
+ * {@link listen} to do both and get the URL.
+ *
+ * @param {object} store A polykv store.
+ * @param {ServerOptions} [options]
+ * @returns {import("node:http").Server}
+ */
+function createServer(store, options = {}) {
+  const server = http.createServer(createHandler(store, options));
+  // Keep a malformed request or a dropped connection from surfacing as an error.
+  server.on("clientError", (error, socket) => {
+    if (socket.writable && !socket.destroyed) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+    else socket.destroy();
+  });
+  return server;
+}
+
+/**
+ * Serves `store` on a port and resolves once it listens.
+ *
+ * @param {object} store A polykv store.
+ * @param {ServerOptions & ListenOptions} [options]
+ * @returns {Promise<Listening>}
+ */
+function listen(store, options = {}) {
+  const { port = 0, host = "127.0.0.1" } = options;
+  const server = createServer(store, options);
+  const base = normalizeBase(options.base ?? "/");
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    // A long backlog: a burst of new connections waits instead of being dropped.
+    server.listen({ port, host, backlog: 4096 }, () => {
+      server.off("error", reject);
+      const address = server.address();
+      const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
+      resolve({
+        server,
+        port: address.port,
+        url: `http://${shown}:${address.port}${base}`,
+        close: () =>
+          new Promise((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
+
+module.exports = { createHandler, createServer, listen };

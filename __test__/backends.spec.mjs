@@ -9,6 +9,7 @@ import polystore from "polystore";
 import kv from "../index.mjs";
 import { run } from "./suite/index.mjs";
 import { customRows } from "./fixtures/custom-clients.mjs";
+import { serverRows } from "./fixtures/server-rows.mjs";
 
 const memory = { copies: false, serializes: false };
 const reference = { polykv: false };
@@ -18,6 +19,7 @@ const rows = [
   { name: "polykv kv(new Map())", make: () => kv(new Map()), caps: memory },
   { name: "polykv kv(kv())", make: () => kv(kv()), caps: memory },
   ...customRows(kv),
+  ...serverRows(kv),
   { name: "polystore kv() (reference)", make: () => polystore(), kv: polystore, caps: { ...memory, ...reference } },
   { name: "polystore kv(new Map()) (reference)", make: () => polystore(new Map()), kv: polystore, caps: { ...memory, ...reference } },
 ];

@@ -29,6 +29,13 @@ class LevelDriver {
     this.#db = db;
   }
 
+  // A database the user just created opens in the background and queues our
+  // operations meanwhile; wait for it here so the first operation does not pay
+  // for the open (a 10 ms expiry would otherwise lapse before the first read).
+  async connect() {
+    if (this.#db.status === "opening") await this.#db.open();
+  }
+
   // The stored text, or undefined. level 8 throws LEVEL_NOT_FOUND for a missing
   // key; level 9+ resolves undefined.
   async #read(key) {

@@ -1,0 +1,148 @@
+// Everything here must compile (`npm run test:types`). The Equal<> checks pin the exact
+// types the API gives back, so a typing that drifts to `any` or loses `null` fails too.
+import kv from "polykv";
+import type { Adapter, Expires, KvOptions, NativeClient, Options, Serializable, Store, StoreType, WrapperClient } from "polykv";
+
+type Equal<A, B> = (<G>() => G extends A ? 1 : 2) extends <G>() => G extends B ? 1 : 2 ? true : false;
+function expect<T extends true>(): void {}
+
+type User = { name: string; age: number; tags: string[]; manager: User | null };
+
+export async function memory(): Promise<void> {
+  const store = kv();
+  expect<Equal<typeof store, Store<Serializable>>>();
+  expect<Equal<typeof store.type, StoreType>>();
+  expect<Equal<typeof store.PREFIX, string>>();
+  expect<Equal<typeof store.EXPIRES, number | null>>();
+
+  const key = await store.set("a", { hello: "world", list: [1, "two", null, { deep: true }] }, { expires: "1h" });
+  expect<Equal<typeof key, string>>();
+  await store.set("b", 1, { expires: 10 });
+  await store.set("c", "text", { expires: null, prefix: "p:" });
+  await store.set("d", false, { expires: undefined });
+  await store.set(5, 0); // a finite number key is stored as "5"
+  await store.set("gone", null); // deletes
+  await store.set("gone", undefined); // deletes too
+
+  const value = await store.get("a");
+  expect<Equal<typeof value, Serializable | null>>();
+  const text = await store.get<string>("c");
+  expect<Equal<typeof text, string | null>>();
+  const has: boolean = await store.has(5);
+  const removed: string = await store.del("a");
+  const id: string = await store.add({ at: "2024-01-01" }, { expires: "2 days" });
+  void [has, removed, id];
+
+  expect<Equal<Awaited<ReturnType<typeof store.keys>>, string[]>>();
+  expect<Equal<Awaited<ReturnType<typeof store.values>>, Serializable[]>>();
+  expect<Equal<Awaited<ReturnType<typeof store.entries>>, [string, Serializable][]>>();
+  expect<Equal<Awaited<ReturnType<typeof store.all>>, Record<string, Serializable>>>();
+  for await (const [k, v] of store) {
+    expect<Equal<typeof k, string>>();
+    expect<Equal<typeof v, Serializable>>();
+  }
+  await store.clear();
+  await store.prune();
+  await store.close();
+}
+
+export async function typed(): Promise<void> {
+  const users = kv<User>(new Map(), { prefix: "user:", expires: "1d", strict: true });
+  expect<Equal<typeof users, Store<User>>>();
+  const ada: User = { name: "Ada", age: 36, tags: ["math"], manager: null };
+  await users.set("ada", ada);
+  const back = await users.get("ada");
+  expect<Equal<typeof back, User | null>>();
+  if (back) void back.manager?.name;
+
+  const admins = users.prefix("admin:").expires("2h");
+  expect<Equal<typeof admins, Store<User>>>();
+  expect<Equal<Awaited<ReturnType<typeof admins.all>>, Record<string, User>>>();
+  for await (const [, user] of admins) void user.age;
+
+  const counts = kv<number>();
+  await counts.set("visits", 1);
+  const visits = await counts.get("visits");
+  expect<Equal<typeof visits, number | null>>();
+  await counts.set("visits", (visits ?? 0) + 1);
+}
+
+export function construction(): void {
+  kv(new Map());
+  kv(new Map<string, unknown>(), { prefix: "app:" });
+  kv("file:///tmp/polykv/data.json");
+  kv(kv(), { prefix: "nested:" }); // re-wrapping another store
+  kv(Promise.resolve(kv()));
+  const strict = kv(undefined, { expires: "5 minutes", strict: true });
+  void strict;
+  const store = new kv.Store(undefined, { prefix: "x:" });
+  expect<Equal<typeof store, Store<Serializable>>>();
+  expect<Equal<typeof kv.default, typeof kv>>();
+  expect<Equal<typeof kv.kv, typeof kv>>();
+  expect<Equal<ReturnType<typeof kv.parseExpires>, number | null>>();
+  kv.parseExpires("10s");
+  kv.parseExpires(0.5);
+  kv.parseExpires(null);
+  kv.parseExpires("5potato", true);
+  const expires: Expires = "1 week";
+  const perCall: Options = { expires, prefix: "tmp:" };
+  const options: KvOptions = { ...perCall, strict: false };
+  void options;
+}
+
+// A client in wrapper mode: it stores { expires, value } records.
+class RecordsClient {
+  TYPE = "RECORDS" as const;
+  #data = new Map<string, { expires: number | null; value: Serializable }>();
+  get(key: string) {
+    return this.#data.get(key) ?? null;
+  }
+  set(key: string, data: { expires: number | null; value: Serializable } | null) {
+    if (data === null) this.#data.delete(key);
+    else this.#data.set(key, data);
+  }
+  *iterate(prefix: string) {
+    for (const entry of this.#data) if (entry[0].startsWith(prefix)) yield entry;
+  }
+}
+
+// A client in native mode: it owns expiry and gets values as they are.
+const nativeClient = {
+  TYPE: "NATIVE" as const,
+  HAS_EXPIRATION: true as const,
+  data: new Map<string, Serializable>(),
+  async get(key: string) {
+    return this.data.get(key) ?? null;
+  },
+  async set(key: string, value: Serializable | null, expires: number | null) {
+    void expires;
+    if (value === null) this.data.delete(key);
+    else this.data.set(key, value);
+  },
+  has(key: string) {
+    return this.data.has(key);
+  },
+  async *iterate(prefix: string): AsyncGenerator<[string, Serializable]> {
+    for (const entry of this.data) if (entry[0].startsWith(prefix)) yield entry;
+  },
+  async keys(prefix: string) {
+    return [...this.data.keys()].filter((key) => key.startsWith(prefix));
+  },
+};
+
+export function customClients(): void {
+  const wrapper = new RecordsClient() satisfies Adapter;
+  const wrapperStore = kv(wrapper);
+  expect<Equal<typeof wrapperStore.type, "RECORDS">>();
+  kv(RecordsClient); // a class is instantiated with no arguments
+
+  const native: NativeClient = nativeClient;
+  const nativeStore = kv(nativeClient);
+  expect<Equal<typeof nativeStore.type, "NATIVE">>();
+  kv(native);
+
+  const raw = { RAW: true as const, get: (key: string) => key, set: () => {} } satisfies Adapter;
+  kv(raw);
+  const minimal: WrapperClient = { get: () => null, set: () => {}, del: () => {} };
+  kv(minimal);
+}

@@ -1,15 +1,21 @@
 "use strict";
-// Placeholder: detection is in place so `type` is right; the backend lands with its issue.
+// `kv("file:///abs/dir/")` (ending in "/"): one JSON file per key (CONTRACT §22), in
+// Rust (src/backend/folder.rs): names that cannot leave the folder, temp-and-rename
+// writes, foreign files ignored.
 
+const path = require("node:path");
 const { fileUrl } = require("../url.js");
+const { NativeDriver, pathFromFileUrl } = require("../native-store.js");
 
 class FolderDriver {
   static test(input) {
-    return fileUrl(input) !== null && fileUrl(input).endsWith("/");
+    const href = fileUrl(input);
+    return href !== null && href.endsWith("/");
   }
 
-  constructor() {
-    throw new Error("[polykv] the FOLDER backend is not supported yet");
+  constructor(input) {
+    const { NativeStore } = require("../../native.js");
+    return new NativeDriver("FOLDER", NativeStore.folder(path.resolve(pathFromFileUrl(fileUrl(input))) + path.sep));
   }
 }
 

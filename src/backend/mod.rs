@@ -1,1 +1,110 @@
-//! Storage engines. Embedded ones implement the sync `Backend` trait.
+//! Storage engines. Embedded ones (SQLite, JSON file, folder) implement the sync
+//! `Backend` trait below; the binding wraps any of them in one JS class.
+pub mod file;
+pub mod folder;
+pub mod sqlite;
+
+use crate::core::error::Result;
+
+/// One entry of a scan: the full key and its value as JSON text.
+pub type Entry = (String, String);
+
+/// The contract every embedded engine keeps. Keys are full keys (prefix included),
+/// values are JSON text made by V8, deadlines are absolute Unix ms.
+///
+/// Promises common to every method:
+/// - an expired record (deadline <= now) is invisible at once: `get` → `None`,
+///   `has` → `false`, scans skip it, whether or not it was pruned;
+/// - errors read `[polykv] [<BACKEND>] …` and name the path or key involved;
+/// - nothing panics on bad data from disk: it is an `Err` or, for foreign records
+///   that are not ours, treated as missing.
+pub trait Backend {
+    /// The value of a live record, or `None` when missing or expired.
+    fn get(&mut self, key: &str) -> Result<Option<String>>;
+
+    /// Inserts or replaces; `expires_at` is an absolute deadline in Unix ms, `None` never expires.
+    fn set(&mut self, key: &str, value: &str, expires_at: Option<i64>) -> Result<()>;
+
+    /// Removes the record. Deleting a missing key is `Ok`.
+    fn del(&mut self, key: &str) -> Result<()>;
+
+    /// Whether a live record exists.
+    fn has(&mut self, key: &str) -> Result<bool> {
+        Ok(self.get(key)?.is_some())
+    }
+
+    /// Up to `limit` live entries whose key starts with `prefix`, in ascending key
+    /// (byte) order, starting after `after` (the last key of the previous page) when
+    /// given. A page shorter than `limit` is the last one. Memory stays bounded by
+    /// the page, so callers stream big stores page by page.
+    fn scan(&mut self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<Entry>>;
+
+    /// Same as `scan` but only the keys (engines that can skip reading values override it).
+    fn scan_keys(&mut self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        Ok(self.scan(prefix, after, limit)?.into_iter().map(|(key, _)| key).collect())
+    }
+
+    /// Removes every record whose key starts with `prefix` (`""`: all of them).
+    fn clear(&mut self, prefix: &str) -> Result<()> {
+        loop {
+            let keys = self.scan_keys(prefix, None, 1000)?;
+            for key in &keys {
+                self.del(key)?;
+            }
+            if keys.len() < 1000 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Removes expired records to reclaim space; reads never depend on it.
+    fn prune(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Flushes and releases the underlying resources. Calls after it are errors
+    /// (the binding enforces that).
+    fn close(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The smallest string greater than every string that starts with `prefix`, in
+/// byte (= code point) order, so `key >= prefix && key < bound` is exactly
+/// `key.starts_with(prefix)` and a sorted index can answer it as a range.
+/// `None` when there is no such bound (empty prefix, or only U+10FFFF chars).
+pub fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last {
+            '\u{D7FF}' => Some('\u{E000}'), // skip the surrogate gap
+            c => char::from_u32(c as u32 + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upper_bound_brackets_exactly_the_prefixed_keys() {
+        assert_eq!(prefix_upper_bound(""), None);
+        assert_eq!(prefix_upper_bound("a:").as_deref(), Some("a;"));
+        assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
+        assert_eq!(prefix_upper_bound("x\u{D7FF}").as_deref(), Some("x\u{E000}"));
+        let bound = prefix_upper_bound("user:").unwrap();
+        for key in ["user:", "user:1", "user:\u{10FFFF}\u{10FFFF}", "user:zzz"] {
+            assert!(key >= "user:" && key < bound.as_str(), "{key}");
+        }
+        for key in ["user", "user;", "users", "user;a", "v"] {
+            assert!(!(key >= "user:" && key < bound.as_str()), "{key}");
+        }
+    }
+}

@@ -1,3 +1,4 @@
 //! The napi surface: the only module where `#[napi]` appears.
 
 pub mod core;
+pub mod store;

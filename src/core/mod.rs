@@ -3,3 +3,5 @@
 
 pub mod expires;
 pub mod key;
+pub mod envelope;
+pub mod error;

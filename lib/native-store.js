@@ -1,0 +1,119 @@
+"use strict";
+// The JS face of the Rust embedded backends (SQLite, JSON file, folder): a driver in
+// native-expiry mode (HAS_EXPIRATION) over one `NativeStore`. Every call is a sync
+// napi call (~0.3 µs a crossing); the facade's own `async` methods make them
+// promises. Values cross as JSON text: V8 makes it (lib/json.js) and parses it.
+
+const { encode } = require("./json.js");
+
+// Entries per page when iterating: memory stays flat however big the store is.
+const PAGE = 500;
+// Keys per page for keys(): bigger, a key is small and the caller wants them all.
+const KEYS_PAGE = 5000;
+
+function parseValue(text, type, key) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`[polykv] [${type}] the value stored for key "${key}" is not valid JSON`);
+  }
+}
+
+function parsePage(text, type, prefix) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`[polykv] [${type}] a value stored under the prefix "${prefix}" is not valid JSON`);
+  }
+}
+
+class NativeDriver {
+  #store;
+
+  /** @param {string} type `SQLITE`, `FILE` or `FOLDER`  @param {object} store a native.NativeStore */
+  constructor(type, store) {
+    this.TYPE = type;
+    this.HAS_EXPIRATION = true;
+    this.#store = store;
+  }
+
+  get(key) {
+    const text = this.#store.get(key);
+    return text === null ? null : parseValue(text, this.TYPE, key);
+  }
+
+  set(key, value, seconds) {
+    const deadline = seconds === null || seconds === undefined ? null : Date.now() + seconds * 1000;
+    this.#store.set(key, encode(key, value), deadline);
+  }
+
+  del(key) {
+    this.#store.del(key);
+  }
+
+  has(key) {
+    return this.#store.has(key);
+  }
+
+  /** Live [fullKey, value] pairs under `prefix` in key order, fetched a page at a time. */
+  *iterate(prefix = "") {
+    let after = null;
+    for (;;) {
+      const page = parsePage(this.#store.scan(prefix, after, PAGE, true), this.TYPE, prefix);
+      yield* page;
+      if (page.length < PAGE) return;
+      after = page[page.length - 1][0];
+    }
+  }
+
+  keys(prefix = "") {
+    let keys = [];
+    let after = null;
+    for (;;) {
+      const page = JSON.parse(this.#store.scan(prefix, after, KEYS_PAGE, false));
+      keys = keys.length === 0 ? page : keys.concat(page);
+      if (page.length < KEYS_PAGE) return keys;
+      after = page[page.length - 1];
+    }
+  }
+
+  entries(prefix = "") {
+    return Array.from(this.iterate(prefix));
+  }
+
+  values(prefix = "") {
+    const values = [];
+    for (const entry of this.iterate(prefix)) values.push(entry[1]);
+    return values;
+  }
+
+  clear(prefix = "") {
+    this.#store.clear(prefix);
+  }
+
+  prune() {
+    this.#store.prune();
+  }
+
+  close() {
+    this.#store.close();
+  }
+}
+
+/**
+ * The path in a `file:` URL (string or URL), as polystore reads it: everything after
+ * `file://`, so `file:///abs/x.json` is absolute and `file://./x.json` relative to
+ * the working directory; percent-escapes (a URL object's `%20`) are decoded.
+ */
+function pathFromFileUrl(href) {
+  let rest = href.replace(/^file:\/\//i, "");
+  if (/^localhost\//i.test(rest)) rest = rest.slice("localhost".length);
+  rest = rest.replace(/[?#].*$/, "");
+  try {
+    return decodeURIComponent(rest);
+  } catch {
+    return rest; // a literal `%` in the name
+  }
+}
+
+module.exports = { NativeDriver, pathFromFileUrl, parseValue, PAGE };

@@ -1,0 +1,325 @@
+//! One file per key in a folder (CONTRACT §22): the file name is
+//! `encodeURIComponent(fullKey)` with `*` also written `%2A`, plus `.json`, and it
+//! holds `{ "expires": <unix ms or null>, "value": … }` — polystore's folder format.
+//!
+//! - The encoding turns `/`, `\`, NUL and `%` into `%XX`, and the `.json` suffix
+//!   means a name is never `.` or `..`: no key can name a path outside the folder.
+//! - Writes go to a temp file in the folder and are renamed over the record, so a
+//!   crash never leaves a torn record. Temp files end in `.tmp`, so readers skip them.
+//! - Files that are not ours (other extensions, names that are not our exact
+//!   encoding, JSON that is not a record) are ignored, never deleted by `clear()`.
+
+use super::{Backend, Entry};
+use crate::core::envelope::{now_ms, Envelope};
+use crate::core::error::{Error, Result};
+use std::fs::{self, File};
+use std::io::{ErrorKind, Write};
+use std::path::PathBuf;
+
+const NAME: &str = "FOLDER";
+const SUFFIX: &str = ".json";
+/// Longest file name Linux filesystems accept, in bytes.
+const MAX_NAME: usize = 255;
+
+#[derive(Debug)]
+pub struct Folder {
+    dir: PathBuf,
+    closed: bool,
+    /// Numbers this process's temp files.
+    seq: u64,
+    /// The sorted keys of the scan in progress (its prefix and keys), so paging a big
+    /// folder lists it once instead of once a page.
+    listing: Option<(String, Vec<String>)>,
+}
+
+/// `encodeURIComponent(key)` with `*` as `%2A`: the bytes left as they are can never
+/// form a path separator.
+pub fn encode_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for byte in key.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'~' | b'\'' | b'(' | b')' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// The key a file name stands for, or `None` when the name is not exactly what
+/// `encode_key` would write (so it is not one of ours).
+pub fn decode_name(name: &str) -> Option<String> {
+    let stem = name.strip_suffix(SUFFIX)?;
+    let bytes = stem.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = stem.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    let key = String::from_utf8(out).ok()?;
+    (encode_key(&key) == stem).then_some(key)
+}
+
+impl Folder {
+    /// Opens the folder, creating it (and its parents) when missing.
+    pub fn open(path: &str) -> Result<Self> {
+        let dir = PathBuf::from(path);
+        fs::create_dir_all(&dir).map_err(|e| Error::new(NAME, format!("cannot create the folder \"{path}\": {e}")))?;
+        if !dir.is_dir() {
+            return Err(Error::new(NAME, format!("\"{path}\" is not a folder")));
+        }
+        Ok(Folder { dir, closed: false, seq: 0, listing: None })
+    }
+
+    fn shown(&self) -> String {
+        self.dir.display().to_string()
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.closed {
+            return Err(Error::new(NAME, format!("the store at \"{}\" is closed", self.shown())));
+        }
+        Ok(())
+    }
+
+    /// The record's path inside the folder.
+    fn file_for(&self, key: &str) -> Result<PathBuf> {
+        self.check_open()?;
+        let name = encode_key(key) + SUFFIX;
+        if name.len() > MAX_NAME {
+            return Err(Error::new(
+                NAME,
+                format!("the key \"{key}\" is too long for a file name ({} bytes encoded, at most {MAX_NAME})", name.len()),
+            ));
+        }
+        // The encoding already guarantees it; a cheap second look costs nothing.
+        if name.contains('/') || name.contains('\0') || name == "." || name == ".." {
+            return Err(Error::new(NAME, format!("the key \"{key}\" cannot be a file name")));
+        }
+        Ok(self.dir.join(name))
+    }
+
+    /// Reads a record file: `Ok(None)` when it is missing or not a record of ours.
+    fn read(&self, path: &PathBuf) -> Result<Option<Envelope>> {
+        let text = match fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::new(NAME, format!("cannot read \"{}\": {e}", path.display()))),
+        };
+        Envelope::parse(&text)
+            .map_err(|e| Error::new(NAME, format!("cannot read \"{}\": the file is not valid JSON ({e})", path.display())))
+    }
+
+    fn live(&self, key: &str) -> Result<Option<Envelope>> {
+        let path = self.file_for(key)?;
+        Ok(self.read(&path)?.filter(|record| record.is_live(now_ms())))
+    }
+
+    /// Our keys in the folder, with their paths, that start with `prefix` (unsorted).
+    fn list(&self, prefix: &str) -> Result<Vec<(String, PathBuf)>> {
+        self.check_open()?;
+        let entries = fs::read_dir(&self.dir).map_err(|e| Error::new(NAME, format!("cannot list \"{}\": {e}", self.shown())))?;
+        let mut found = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::new(NAME, format!("cannot list \"{}\": {e}", self.shown())))?;
+            let name = entry.file_name();
+            let Some(key) = name.to_str().and_then(decode_name) else { continue };
+            if key.starts_with(prefix) {
+                found.push((key, entry.path()));
+            }
+        }
+        Ok(found)
+    }
+}
+
+impl Backend for Folder {
+    fn get(&mut self, key: &str) -> Result<Option<String>> {
+        Ok(self.live(key)?.map(|record| record.value.get().to_owned()))
+    }
+
+    fn has(&mut self, key: &str) -> Result<bool> {
+        Ok(self.live(key)?.is_some())
+    }
+
+    fn set(&mut self, key: &str, value: &str, expires_at: Option<i64>) -> Result<()> {
+        let path = self.file_for(key)?;
+        let record = Envelope::new(value, expires_at)
+            .map_err(|e| Error::new(NAME, format!("the value for key \"{key}\" is not JSON text: {e}")))?;
+        self.seq += 1;
+        let temp = self.dir.join(format!(".polykv-{}-{}.tmp", std::process::id(), self.seq));
+        let fail = |e: std::io::Error| Error::new(NAME, format!("cannot write \"{}\": {e}", path.display()));
+        let written = File::create(&temp).and_then(|mut file| file.write_all(record.to_json().as_bytes()));
+        if let Err(e) = written.and_then(|_| fs::rename(&temp, &path)) {
+            let _ = fs::remove_file(&temp);
+            return Err(fail(e));
+        }
+        Ok(())
+    }
+
+    fn del(&mut self, key: &str) -> Result<()> {
+        let path = self.file_for(key)?;
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != ErrorKind::NotFound => {
+                Err(Error::new(NAME, format!("cannot delete \"{}\": {e}", path.display())))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn scan(&mut self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<Entry>> {
+        let (listed, keys) = match (self.listing.take(), after) {
+            (Some((listed, keys)), Some(_)) if listed == prefix => (listed, keys),
+            _ => {
+                let mut keys: Vec<String> = self.list(prefix)?.into_iter().map(|(key, _)| key).collect();
+                keys.sort_unstable();
+                (prefix.to_owned(), keys)
+            }
+        };
+        let start = match after {
+            Some(cursor) => keys.partition_point(|key| key.as_str() <= cursor),
+            None => 0,
+        };
+        let now = now_ms();
+        let mut page = Vec::new();
+        for key in &keys[start..] {
+            if page.len() >= limit {
+                break;
+            }
+            // Gone or unreadable since it was listed: skip it, as a listing would have.
+            let Ok(Some(record)) = self.read(&self.dir.join(encode_key(key) + SUFFIX)) else { continue };
+            if record.is_live(now) {
+                page.push((key.clone(), record.value.get().to_owned()));
+            }
+        }
+        if page.len() >= limit {
+            self.listing = Some((listed, keys)); // more pages may follow
+        }
+        Ok(page)
+    }
+
+    fn clear(&mut self, prefix: &str) -> Result<()> {
+        for (_, path) in self.list(prefix)? {
+            match fs::remove_file(&path) {
+                Err(e) if e.kind() != ErrorKind::NotFound => {
+                    return Err(Error::new(NAME, format!("cannot delete \"{}\": {e}", path.display())))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn prune(&mut self) -> Result<()> {
+        let now = now_ms();
+        for (_, path) in self.list("")? {
+            if let Ok(Some(record)) = self.read(&path) {
+                if !record.is_live(now) {
+                    let _ = fs::remove_file(&path);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<()> {
+        self.closed = true;
+        self.listing = None;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> String {
+        let dir = std::env::temp_dir().join(format!("polykv-folder-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        format!("{}/store/", dir.display())
+    }
+
+    #[test]
+    fn names_match_encode_uri_component_with_star() {
+        assert_eq!(encode_key("user:1"), "user%3A1");
+        assert_eq!(encode_key("a*b"), "a%2Ab");
+        assert_eq!(encode_key("-_.!~'()"), "-_.!~'()");
+        assert_eq!(encode_key("é /"), "%C3%A9%20%2F");
+        assert_eq!(decode_name("user%3A1.json").as_deref(), Some("user:1"));
+        assert_eq!(decode_name("a b.json"), None); // not our encoding
+        assert_eq!(decode_name("a%3a.json"), None); // lower-case hex is not ours either
+        assert_eq!(decode_name("x.txt"), None);
+        assert_eq!(decode_name("%FF.json"), None);
+    }
+
+    #[test]
+    fn keys_never_leave_the_folder() {
+        let path = temp_dir("escape");
+        let mut folder = Folder::open(&path).unwrap();
+        for key in ["../evil", "/etc/passwd", "..", ".", "a\0b", "%2e%2e/x", "..\\x", "%2F"] {
+            folder.set(key, "1", None).unwrap();
+            let file = folder.file_for(key).unwrap();
+            assert_eq!(file.parent().unwrap(), folder.dir.as_path(), "{key:?}");
+            assert_eq!(folder.get(key).unwrap().as_deref(), Some("1"), "{key:?}");
+        }
+        let parent = folder.dir.parent().unwrap();
+        let outside: Vec<_> = fs::read_dir(parent).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(outside, ["store"]);
+        let mut keys = folder.scan_keys("", None, 100).unwrap();
+        keys.sort();
+        assert_eq!(keys.len(), 8);
+    }
+
+    #[test]
+    fn ignores_foreign_files_and_pages_through_a_prefix() {
+        let path = temp_dir("scan");
+        let mut folder = Folder::open(&path).unwrap();
+        for key in ["p:3", "p:1", "p:2", "q"] {
+            folder.set(key, "\"v\"", None).unwrap();
+        }
+        folder.set("p:0", "1", Some(now_ms() - 1)).unwrap();
+        fs::write(format!("{path}notes.txt"), "hello").unwrap();
+        fs::write(format!("{path}p:9.json"), "{\"expires\":null,\"value\":1}").unwrap();
+        fs::write(format!("{path}p%3A8.json"), "{\"something\":\"else\"}").unwrap();
+        assert_eq!(folder.scan_keys("p:", None, 2).unwrap(), ["p:1", "p:2"]);
+        assert_eq!(folder.scan("p:", Some("p:2"), 2).unwrap(), [("p:3".to_string(), "\"v\"".to_string())]);
+        folder.clear("p:").unwrap();
+        assert_eq!(folder.scan_keys("", None, 10).unwrap(), ["q"]);
+        assert!(fs::metadata(format!("{path}notes.txt")).is_ok());
+        assert!(fs::metadata(format!("{path}p:9.json")).is_ok());
+    }
+
+    #[test]
+    fn expiry_prune_and_delete() {
+        let path = temp_dir("expiry");
+        let mut folder = Folder::open(&path).unwrap();
+        folder.set("old", "1", Some(now_ms() - 1)).unwrap();
+        folder.set("new", "2", Some(now_ms() + 60_000)).unwrap();
+        assert!(!folder.has("old").unwrap());
+        assert!(folder.has("new").unwrap());
+        folder.prune().unwrap();
+        assert!(fs::metadata(format!("{path}old.json")).is_err());
+        folder.del("new").unwrap();
+        folder.del("new").unwrap();
+        assert_eq!(folder.get("new").unwrap(), None);
+    }
+
+    #[test]
+    fn corrupt_record_is_an_error_naming_the_file_and_long_keys_are_refused() {
+        let path = temp_dir("corrupt");
+        let mut folder = Folder::open(&path).unwrap();
+        fs::write(format!("{path}k.json"), "{\"expires\":nu").unwrap();
+        let error = folder.get("k").unwrap_err().to_string();
+        assert!(error.starts_with("[polykv] [FOLDER] cannot read \"") && error.contains("k.json"), "{error}");
+        assert!(folder.scan_keys("", None, 10).unwrap().is_empty());
+        let error = folder.set(&"x".repeat(300), "1", None).unwrap_err().to_string();
+        assert!(error.contains("too long"), "{error}");
+    }
+}

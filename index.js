@@ -266,8 +266,14 @@ class Store {
       core.map.set(full, { expires: deadline(seconds), value });
       return id;
     }
-    const done = core.native ? core.client.set(full, value, seconds) : core.client.set(full, { expires: deadline(seconds), value });
-    if (isThenable(done)) await done;
+    try {
+      const done = core.native ? core.client.set(full, value, seconds) : core.client.set(full, { expires: deadline(seconds), value });
+      if (isThenable(done)) await done;
+    } catch (error) {
+      // Drivers only see the full key; a refused value names the key the caller passed.
+      if (error instanceof TypeError && full !== id) error.message = error.message.split(`"${full}"`).join(`"${id}"`);
+      throw error;
+    }
     return id;
   }
 

@@ -10,9 +10,19 @@ import kv from "../index.mjs";
 import { run } from "./suite/index.mjs";
 import { customRows } from "./fixtures/custom-clients.mjs";
 import { serverRows } from "./fixtures/server-rows.mjs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after } from "node:test";
+import { Level } from "level";
+import { servedStore } from "./fixtures/served.mjs";
 
 const memory = { copies: false, serializes: false };
 const reference = { polykv: false };
+
+const levelFolder = mkdtempSync(join(tmpdir(), "polykv-level-suite-"));
+let levelCount = 0;
+after(() => rmSync(levelFolder, { recursive: true, force: true }));
 
 const rows = [
   { name: "polykv kv()", make: () => kv(), caps: memory },
@@ -20,6 +30,10 @@ const rows = [
   { name: "polykv kv(kv())", make: () => kv(kv()), caps: memory },
   ...customRows(kv),
   ...serverRows(kv),
+  { name: "polykv kv(level)", make: () => kv(new Level(join(levelFolder, `db${levelCount++}`))) },
+  // Expiry over HTTP is as precise as the served store (ms), but the suite's 10 ms
+  // windows are shorter than a round trip on a busy machine: api.spec.mjs tests it.
+  { name: "polykv kv(\"http://…\") over polykv/server", make: () => servedStore(kv), caps: { expiryMs: false } },
   { name: "polystore kv() (reference)", make: () => polystore(), kv: polystore, caps: { ...memory, ...reference } },
   { name: "polystore kv(new Map()) (reference)", make: () => polystore(new Map()), kv: polystore, caps: { ...memory, ...reference } },
 ];

@@ -135,24 +135,24 @@ class PostgresDriver {
 
   async get(key) {
     checkText("key", key);
-    const { rows } = await this.#db.query(SQL.get, [key]);
+    const { rows } = await this.#db.query({ name: "polykv_kv_get", text: SQL.get, values: [key] });
     return rows.length ? JSON.parse(rows[0].value) : null;
   }
 
   async set(key, value, seconds) {
     checkText("key", key);
     const text = encode(key, value);
-    await this.#db.query(SQL.set, [key, text, seconds ?? null]);
+    await this.#db.query({ name: "polykv_kv_set", text: SQL.set, values: [key, text, seconds ?? null] });
   }
 
   async has(key) {
     checkText("key", key);
-    return (await this.#db.query(SQL.has, [key])).rows.length > 0;
+    return (await this.#db.query({ name: "polykv_kv_has", text: SQL.has, values: [key] })).rows.length > 0;
   }
 
   async del(key) {
     checkText("key", key);
-    await this.#db.query(SQL.del, [key]);
+    await this.#db.query({ name: "polykv_kv_del", text: SQL.del, values: [key] });
   }
 
   async *iterate(prefix = "") {

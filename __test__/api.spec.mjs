@@ -7,6 +7,11 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import http from "node:http";
 import net from "node:net";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import Database from "better-sqlite3";
 import polystore from "polystore";
 import kv from "../index.mjs";
 import { createHandler, createServer, listen } from "polykv/server";
@@ -20,6 +25,40 @@ async function serve(options = {}, backing = kv()) {
   served.requests = 0;
   served.server.prependListener("request", () => served.requests++);
   return served;
+}
+
+// 1 000 requests at once against `served`: 900 writes through polykv's client,
+// 50 oversized bodies (413, or the connection closed under them) and 50 bodies
+// that are not JSON (400). Then every accepted write reads back, and nothing else
+// was written.
+async function concurrentLoad(served) {
+  const store = kv(served.url).prefix("load:");
+  const tooBig = "9".repeat(1024 * 1024 + 10);
+  const jobs = [];
+  for (let i = 0; i < 1000; i++) {
+    if (i % 20 === 7) {
+      jobs.push(fetch(`${served.url}load%3Abig${i}`, { method: "PUT", body: tooBig }).then((r) => r.status, (e) => e.cause?.code ?? "closed"));
+    } else if (i % 20 === 13) {
+      jobs.push(fetch(`${served.url}load%3Abad${i}`, { method: "PUT", body: `{"i":${i}` }).then((r) => r.status));
+    } else {
+      jobs.push(store.set(`k${i}`, { i, text: `value ${i}` }).then(() => "written"));
+    }
+  }
+  const outcomes = await Promise.all(jobs);
+  const tally = {};
+  for (const outcome of outcomes) tally[outcome] = (tally[outcome] ?? 0) + 1;
+  assert.equal(tally.written, 900);
+  assert.equal(tally[400], 50);
+  assert.equal((tally[413] ?? 0) + (tally.ECONNRESET ?? 0) + (tally.closed ?? 0) + (tally.EPIPE ?? 0), 50, JSON.stringify(tally));
+
+  const reads = await Promise.all(Array.from({ length: 1000 }, (_, i) => store.get(`k${i}`)));
+  for (let i = 0; i < 1000; i++) {
+    const expected = i % 20 === 7 || i % 20 === 13 ? null : { i, text: `value ${i}` };
+    assert.deepEqual(reads[i], expected, `k${i}`);
+  }
+  const keys = await store.keys();
+  assert.equal(keys.length, 900);
+  assert.ok(keys.every((key) => key.startsWith("k")));
 }
 
 describe("API client and server", () => {
@@ -173,34 +212,46 @@ describe("API client and server", () => {
   });
 
   it("handles 1 000 concurrent requests mixed with oversized and malformed bodies: no crash, no lost write", async () => {
-    const store = kv(served.url).prefix("load:");
-    const tooBig = "9".repeat(1024 * 1024 + 10);
-    const jobs = [];
-    for (let i = 0; i < 1000; i++) {
-      if (i % 20 === 7) {
-        jobs.push(fetch(`${served.url}load%3Abig${i}`, { method: "PUT", body: tooBig }).then((r) => r.status, (e) => e.cause?.code ?? "closed"));
-      } else if (i % 20 === 13) {
-        jobs.push(fetch(`${served.url}load%3Abad${i}`, { method: "PUT", body: `{"i":${i}` }).then((r) => r.status));
-      } else {
-        jobs.push(store.set(`k${i}`, { i, text: `value ${i}` }).then(() => "written"));
-      }
-    }
-    const outcomes = await Promise.all(jobs);
-    const tally = {};
-    for (const outcome of outcomes) tally[outcome] = (tally[outcome] ?? 0) + 1;
-    assert.equal(tally.written, 900);
-    assert.equal(tally[400], 50);
-    assert.equal((tally[413] ?? 0) + (tally.ECONNRESET ?? 0) + (tally.closed ?? 0) + (tally.EPIPE ?? 0), 50, JSON.stringify(tally));
+    await concurrentLoad(served);
+    await kv(served.url).prefix("load:").clear();
+  });
+});
 
-    const reads = await Promise.all(Array.from({ length: 1000 }, (_, i) => store.get(`k${i}`)));
-    for (let i = 0; i < 1000; i++) {
-      const expected = i % 20 === 7 || i % 20 === 13 ? null : { i, text: `value ${i}` };
-      assert.deepEqual(reads[i], expected, `k${i}`);
+describe("API server over persistent stores: no lost write under concurrency", () => {
+  const folder = mkdtempSync(join(tmpdir(), "polykv-api-"));
+  after(() => rmSync(folder, { recursive: true, force: true }));
+
+  it("FILE: all 900 accepted writes are in the JSON file", async () => {
+    const path = join(folder, "store.json");
+    const served = await serve({}, kv(pathToFileURL(path).href));
+    try {
+      await concurrentLoad(served);
+    } finally {
+      await served.close();
     }
-    const keys = await store.keys();
-    assert.equal(keys.length, 900);
-    assert.ok(keys.every((key) => key.startsWith("k")));
-    await store.clear();
+    const onDisk = JSON.parse(readFileSync(path, "utf8"));
+    const written = Object.keys(onDisk).filter((key) => key.startsWith("load:"));
+    assert.equal(written.length, 900);
+    assert.deepEqual(onDisk["load:k999"].value, { i: 999, text: "value 999" });
+  });
+
+  it("SQLITE: all 900 accepted writes are rows in the database", async () => {
+    const path = join(folder, "store.db");
+    const store = kv(`sqlite://${path}`);
+    const served = await serve({}, store);
+    try {
+      await concurrentLoad(served);
+    } finally {
+      await served.close();
+      await store.close();
+    }
+    const db = new Database(path, { readonly: true });
+    try {
+      assert.equal(db.prepare("SELECT count(*) AS n FROM kv WHERE id LIKE 'load:%'").get().n, 900);
+      assert.deepEqual(JSON.parse(db.prepare("SELECT value FROM kv WHERE id = 'load:k999'").get().value), { i: 999, text: "value 999" });
+    } finally {
+      db.close();
+    }
   });
 });
 

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { after } from "node:test";
 import { Level } from "level";
 import { servedStore } from "./fixtures/served.mjs";
+import Database from "better-sqlite3";
 
 const memory = { copies: false, serializes: false };
 const reference = { polykv: false };
@@ -24,6 +25,20 @@ const levelFolder = mkdtempSync(join(tmpdir(), "polykv-level-suite-"));
 let levelCount = 0;
 after(() => rmSync(levelFolder, { recursive: true, force: true }));
 
+// SQLite, JSON file and folder stores: a fresh path per store, all under one temp folder.
+const embeddedFolder = mkdtempSync(join(tmpdir(), "polykv-embedded-suite-"));
+let embeddedCount = 0;
+const freshPath = (name) => join(embeddedFolder, `${embeddedCount++}-${name}`);
+// The user's database keeps the user's pragmas; these are ours, without which every
+// write waits for an fsync (~5 ms), longer than the suite's 10 ms expiry windows.
+function betterSqlite(file) {
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  return db;
+}
+after(() => rmSync(embeddedFolder, { recursive: true, force: true }));
+
 const rows = [
   { name: "polykv kv()", make: () => kv(), caps: memory },
   { name: "polykv kv(new Map())", make: () => kv(new Map()), caps: memory },
@@ -31,6 +46,12 @@ const rows = [
   ...customRows(kv),
   ...serverRows(kv),
   { name: "polykv kv(level)", make: () => kv(new Level(join(levelFolder, `db${levelCount++}`))) },
+  { name: "polykv kv(\"sqlite:///…\")", make: () => kv(`sqlite://${freshPath("store.db")}`) },
+  { name: "polykv kv(\"sqlite::memory:\")", make: () => kv("sqlite::memory:") },
+  { name: "polykv kv(better-sqlite3 Database)", make: () => kv(betterSqlite(freshPath("client.db"))) },
+  { name: "polykv kv(\"file:///….json\")", make: () => kv(`file://${freshPath("data.json")}`) },
+  { name: "polykv kv(new URL(\"file:///….json\"))", make: () => kv(new URL(`file://${freshPath("url data.json")}`)) },
+  { name: "polykv kv(\"file:///…/\")", make: () => kv(`file://${freshPath("folder")}/`) },
   // Expiry over HTTP is as precise as the served store (ms), but the suite's 10 ms
   // windows are shorter than a round trip on a busy machine: api.spec.mjs tests it.
   { name: "polykv kv(\"http://…\") over polykv/server", make: () => servedStore(kv), caps: { expiryMs: false } },

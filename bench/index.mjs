@@ -25,23 +25,30 @@ const SECONDS = Number(process.env.POLYKV_BENCH_SECONDS) || 2;
 
 function memoryRows() {
   return [
-    { name: "kv()", group: "memory", polykv: () => polykv(), polystore: () => polystore() },
+    { name: "kv()", group: "memory", clock: "cpu", polykv: () => polykv(), polystore: () => polystore() },
     {
       name: "kv(new Map())",
       group: "memory",
+      clock: "cpu",
       polykv: () => polykv(new Map()),
       polystore: () => polystore(new Map()),
     },
   ];
 }
 
+// A module that fails to load (a missing dependency, a server that refuses) becomes a
+// skipped line rather than ending the run.
 async function allRows() {
   const rows = memoryRows();
   for (const file of ROW_MODULES) {
     const url = new URL(file, here);
     if (!existsSync(url)) continue;
-    const { default: makeRows } = await import(url.href);
-    rows.push(...(await makeRows()));
+    try {
+      const { default: makeRows } = await import(url.href);
+      rows.push(...(await makeRows()));
+    } catch (error) {
+      rows.push({ name: `bench/${file}`, group: file.replace(/\.mjs$/, ""), skip: `could not load: ${error.message}` });
+    }
   }
   return rows;
 }
@@ -75,11 +82,17 @@ for (const row of rows) {
     continue;
   }
   const started = Date.now();
-  measured.push(await runRow(row, { runs: RUNS, seconds: SECONDS }));
-  console.log(`measured ${row.name} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  try {
+    measured.push(await runRow(row, { runs: RUNS, seconds: SECONDS }));
+    console.log(`measured ${row.name} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } catch (error) {
+    console.log(`FAILED ${row.name}: ${error.stack}`);
+    process.exitCode = 1;
+  }
 }
 if (measured.length) {
-  console.log(`\n${measured[0].n} keys per pass; seq = await each call, x64 = 64 calls in flight\n`);
+  console.log("\nkeys = keys per pass; seq = await each call, x64 = 64 calls in flight;");
+  console.log("clock: wall = elapsed time, cpu = this process's CPU time (memory rows: not skewed by other processes)\n");
   printTable(measured);
 }
 for (const note of skipped) console.log(`skipped ${note}`);

@@ -38,8 +38,8 @@ class CloudflareDriver {
     await this.#kv.put(key, text, { expirationTtl: ttl });
   }
 
-  async del(key) {
-    await this.#kv.delete(key);
+  del(key) {
+    return this.#kv.delete(key);
   }
 
   async has(key) {

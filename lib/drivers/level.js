@@ -14,7 +14,14 @@
 const { envelopeText, openEnvelopeText, isExpiredEnvelope } = require("../envelope.js");
 
 const TEXT = { keyEncoding: "utf8", valueEncoding: "utf8" };
+const KEY_TEXT = { keyEncoding: "utf8" };
 const BATCH = 256;
+
+// level 8 rejects a missing key with LEVEL_NOT_FOUND; level 9+ resolves undefined.
+function notFound(error) {
+  if (error && (error.code === "LEVEL_NOT_FOUND" || error.notFound)) return null;
+  throw error;
+}
 
 class LevelDriver {
   static test(input) {
@@ -36,16 +43,6 @@ class LevelDriver {
     if (this.#db.status === "opening") await this.#db.open();
   }
 
-  // The stored text, or undefined. level 8 throws LEVEL_NOT_FOUND for a missing
-  // key; level 9+ resolves undefined.
-  async #read(key) {
-    try {
-      return await this.#db.get(key, TEXT);
-    } catch (error) {
-      if (error && (error.code === "LEVEL_NOT_FOUND" || error.notFound)) return undefined;
-      throw error;
-    }
-  }
 
   // [key, text] for every record whose key starts with `prefix`, in key order.
   async *#range(prefix) {
@@ -64,16 +61,18 @@ class LevelDriver {
     }
   }
 
-  async get(key) {
-    return openEnvelopeText(await this.#read(key));
+  // The methods below return level's own promises (no extra async layer: the
+  // facade awaits them).
+  get(key) {
+    return this.#db.get(key, TEXT).then(openEnvelopeText, notFound);
   }
 
-  async set(key, value, seconds) {
-    await this.#db.put(key, envelopeText(key, value, seconds), TEXT);
+  set(key, value, seconds) {
+    return this.#db.put(key, envelopeText(key, value, seconds), TEXT);
   }
 
-  async del(key) {
-    await this.#db.del(key, { keyEncoding: "utf8" });
+  del(key) {
+    return this.#db.del(key, KEY_TEXT);
   }
 
   async has(key) {
@@ -124,11 +123,11 @@ class LevelDriver {
       if (!test(text)) continue;
       batch.push({ type: "del", key });
       if (batch.length === BATCH) {
-        await this.#db.batch(batch, { keyEncoding: "utf8" });
+        await this.#db.batch(batch, KEY_TEXT);
         batch = [];
       }
     }
-    if (batch.length > 0) await this.#db.batch(batch, { keyEncoding: "utf8" });
+    if (batch.length > 0) await this.#db.batch(batch, KEY_TEXT);
   }
 
   async close() {

@@ -6,18 +6,21 @@
 // libraries, after a warm-up pass. Filters pick rows by group or by part of the row name:
 // `npm run bench -- memory sqlite`.
 //
-// Rows beyond memory come from optional modules (bench/embedded.mjs, bench/redis.mjs,
-// bench/postgres.mjs); each default-exports `async () => rows` (see bench/lib.mjs).
+// Rows beyond memory come from the other bench/*.mjs files (embedded.mjs, clients.mjs,
+// redis.mjs, postgres.mjs, ...); each default-exports `async ({ filters, wants }) => rows`
+// (see bench/lib.mjs).
 // Rows that need a server read POLYKV_TEST_REDIS_URL / POLYKV_TEST_POSTGRES_URL and
 // come back with `skip` set when it is absent.
 
-import { existsSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import polystore from "polystore";
 import polykv from "../index.js";
 import { environment, printTable, runRow } from "./lib.mjs";
 
 const here = new URL(".", import.meta.url);
-const ROW_MODULES = ["embedded.mjs", "redis.mjs", "postgres.mjs"];
+const NOT_ROWS = ["index.mjs", "lib.mjs"];
+const ORDER = ["embedded.mjs", "clients.mjs", "redis.mjs", "postgres.mjs"];
+const rank = (file) => (ORDER.includes(file) ? ORDER.indexOf(file) : ORDER.length);
 // Each mode of each row runs at least RUNS passes per library, and keeps going for up to
 // SECONDS (fast in-memory rows need many short passes for a stable median).
 const RUNS = Number(process.env.POLYKV_BENCH_RUNS) || 5;
@@ -36,16 +39,20 @@ function memoryRows() {
   ];
 }
 
-// A module that fails to load (a missing dependency, a server that refuses) becomes a
-// skipped line rather than ending the run.
-async function allRows() {
+// Every other bench/*.mjs whose default export is a function is a row module; known ones
+// run in this order, any new one after them. `wants(group)` lets a module skip costly
+// setup for groups the filters leave out. A module that fails to load (a missing
+// dependency, a server that refuses) becomes a skipped line rather than ending the run.
+async function allRows(filters) {
   const rows = memoryRows();
-  for (const file of ROW_MODULES) {
-    const url = new URL(file, here);
-    if (!existsSync(url)) continue;
+  const files = readdirSync(here)
+    .filter((file) => file.endsWith(".mjs") && !NOT_ROWS.includes(file))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const wants = (group) => filters.length === 0 || filters.some((f) => f.toLowerCase() === String(group).toLowerCase());
+  for (const file of files) {
     try {
-      const { default: makeRows } = await import(url.href);
-      rows.push(...(await makeRows()));
+      const { default: makeRows } = await import(new URL(file, here).href);
+      if (typeof makeRows === "function") rows.push(...(await makeRows({ filters, wants })));
     } catch (error) {
       rows.push({ name: `bench/${file}`, group: file.replace(/\.mjs$/, ""), skip: `could not load: ${error.message}` });
     }
@@ -64,7 +71,7 @@ function matches(row, filters) {
 const version = (path) => JSON.parse(readFileSync(path, "utf8")).version;
 
 const filters = process.argv.slice(2);
-const rows = (await allRows()).filter((row) => matches(row, filters));
+const rows = (await allRows(filters)).filter((row) => matches(row, filters));
 console.log(`polykv ${version(new URL("../package.json", here))} vs polystore ${version(new URL("../node_modules/polystore/package.json", here))}`);
 console.log(environment());
 console.log(`per row and mode: a warm-up pass, then >= ${RUNS} timed passes per library (up to ${SECONDS} s), alternating; medians shown`);

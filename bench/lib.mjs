@@ -1,11 +1,15 @@
 // Shared helpers for the benchmark: timing a batch of operations and printing the table.
 //
-// A row module (bench/embedded.mjs, bench/redis.mjs, ...) default-exports an async
-// function returning rows:
+// A row module (any other bench/*.mjs: embedded.mjs, redis.mjs, ...) default-exports
+// `async ({ filters, wants }) => rows`, where `wants(group)` says whether the command-line
+// filters keep that group (to skip costly setup), and each row is:
 //   { name: "kv(\"sqlite::memory:\")", group: "sqlite",
 //     polykv: async () => store, polystore: async () => store,   // fresh, empty stores
-//     skip?: "why it is skipped", n?: 10000,
-//     clock?: "wall" | "cpu" }   // see CLOCKS below; default "wall"
+//     skip?: "why it is skipped", n?: 10000,     // keys per pass
+//     runs?: 5, seconds?: 2,                      // timed passes: at least, and up to (runRow)
+//     clock?: "wall" | "cpu" }                    // see CLOCKS below; default "wall"
+// A slow row (network round trips) keeps the whole run near 2 minutes with a smaller n
+// or runs: a pass is 8 x n operations, and each row does 2 modes x (1 + runs) passes.
 // bench/index.mjs measures every row the same way (runRow) and prints one table.
 
 import os from "node:os";
@@ -122,7 +126,10 @@ async function check(label, store, { keys, values }) {
  * in a few ms, where a single GC pause would decide the result), at most 101. Each number
  * is the median of the passes. Returns { name, n, results: { [mode]: { [op]: { polykv, polystore, ratio } } } }.
  */
-export async function runRow(row, { n = row.n ?? 10_000, runs = 5, seconds = 2, data = dataset(n) } = {}) {
+export async function runRow(row, options = {}) {
+  const { n = row.n ?? 10_000, data = dataset(n) } = options;
+  const runs = row.runs ?? options.runs ?? 5;
+  const seconds = row.seconds ?? options.seconds ?? 2;
   const clock = row.clock ?? "wall";
   if (!CLOCKS[clock]) throw new Error(`[bench] ${row.name}: unknown clock "${clock}" (use "wall" or "cpu")`);
   const stores = { polykv: await row.polykv(), polystore: await row.polystore() };

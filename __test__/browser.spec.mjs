@@ -211,6 +211,19 @@ describe("cookie driver", () => {
     assert.equal(await store.get("big"), "small");
   });
 
+  it("without a document, kv(\"cookie\") still builds and each call rejects with a clear error", async () => {
+    const page = globalThis.document;
+    delete globalThis.document;
+    try {
+      const store = kv("cookie");
+      assert.equal(store.type, "COOKIE");
+      await assert.rejects(store.get("k"), { message: /needs a browser document/ });
+      await assert.rejects(store.set("k", 1), { message: /needs a browser document/ });
+    } finally {
+      globalThis.document = page;
+    }
+  });
+
   it("clear() under a prefix removes only that prefix", async () => {
     clearCookies();
     const store = kv("cookie");

@@ -1,11 +1,12 @@
 "use strict";
 // `kv("file:///abs/data.json")` or a `URL`: one JSON file holding every record
 // (CONTRACT §21), in Rust (src/backend/file.rs): reads from memory while the file is
-// unchanged, writes through a temp file and a rename under an advisory lock.
+// unchanged, writes through a temp file and a rename under an advisory lock, the
+// writes of one tick batched into one rewrite.
 
 const path = require("node:path");
 const { fileUrl } = require("../url.js");
-const { NativeDriver, pathFromFileUrl } = require("../native-store.js");
+const { BatchingDriver, pathFromFileUrl } = require("../native-store.js");
 
 class FileDriver {
   // Any file: URL not ending in "/" is ours, so a URL without an extension gets a
@@ -25,7 +26,7 @@ class FileDriver {
       );
     }
     const { NativeStore } = require("../../native.js");
-    return new NativeDriver("FILE", NativeStore.file(path.resolve(file)));
+    return new BatchingDriver("FILE", NativeStore.file(path.resolve(file)));
   }
 }
 

@@ -14,24 +14,71 @@
 //!   missing; a file that is not a JSON object is an error naming the path, never
 //!   silently replaced by an empty store.
 
-use super::{Backend, Entry};
+use super::{Backend, Change, Entry};
 use crate::core::envelope::{now_ms, write_json_string, Envelope};
+
 use crate::core::error::{Error, Result};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{ErrorKind, Write};
-use std::ops::Bound;
+use std::ops::{Bound, Range};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
 const NAME: &str = "FILE";
 
-/// An entry as found in the file: one of our records, or something else kept as is.
+/// An entry as it is written in the file, `"<key>":<record>`, kept pre-rendered so a
+/// write is one concatenation instead of re-encoding every record.
 #[derive(Debug)]
-enum Slot {
-    Record(Envelope),
-    Foreign(Box<RawValue>),
+struct Slot {
+    line: String,
+    /// Where the value's JSON text sits in `line`; `None` for an entry that is not a
+    /// record of ours (kept verbatim, read as missing).
+    value: Option<Range<usize>>,
+    expires: Option<i64>,
+}
+
+impl Slot {
+    fn record(key: &str, value: &str, expires: Option<i64>) -> Slot {
+        let mut line = String::with_capacity(key.len() + value.len() + 36);
+        write_json_string(&mut line, key);
+        line.push_str(":{\"expires\":");
+        match expires {
+            Some(deadline) => line.push_str(&deadline.to_string()),
+            None => line.push_str("null"),
+        }
+        line.push_str(",\"value\":");
+        let start = line.len();
+        line.push_str(value);
+        let end = line.len();
+        line.push('}');
+        Slot { line, value: Some(start..end), expires }
+    }
+
+    fn foreign(key: &str, raw: &RawValue) -> Slot {
+        let mut line = String::new();
+        write_json_string(&mut line, key);
+        line.push(':');
+        line.push_str(raw.get());
+        Slot { line, value: None, expires: None }
+    }
+
+    fn is_record(&self) -> bool {
+        self.value.is_some()
+    }
+
+    fn is_expired(&self, now: i64) -> bool {
+        self.is_record() && self.expires.is_some_and(|deadline| deadline <= now)
+    }
+
+    /// The value's JSON text when this is a live record.
+    fn live_value(&self, now: i64) -> Option<&str> {
+        match &self.value {
+            Some(range) if !self.is_expired(now) => Some(&self.line[range.clone()]),
+            _ => None,
+        }
+    }
 }
 
 /// What tells us the file changed: a rename gives a new inode, a rewrite in place a
@@ -165,13 +212,14 @@ impl JsonFile {
         self.stamp = Some(Stamp::of(&fs::metadata(&self.path).map_err(fail)?));
         Ok(())
     }
+}
 
-    fn live<'a>(slot: &'a Slot, now: i64) -> Option<&'a Envelope> {
-        match slot {
-            Slot::Record(record) if record.is_live(now) => Some(record),
-            _ => None,
-        }
-    }
+/// The JS side sends JSON.stringify output; check anyway: one bad write would make
+/// the whole file unreadable.
+fn checked_slot(key: &str, value: &str, expires_at: Option<i64>) -> Result<Slot> {
+    serde_json::from_str::<&RawValue>(value)
+        .map_err(|e| Error::new(NAME, format!("the value for key \"{key}\" is not JSON text: {e}")))?;
+    Ok(Slot::record(key, value, expires_at))
 }
 
 fn parse_document(text: &str) -> std::result::Result<BTreeMap<String, Slot>, String> {
@@ -189,8 +237,8 @@ fn parse_document(text: &str) -> std::result::Result<BTreeMap<String, Slot>, Str
         .into_iter()
         .map(|(key, raw)| {
             let slot = match Envelope::from_raw(&raw) {
-                Some(record) => Slot::Record(record),
-                None => Slot::Foreign(raw),
+                Some(record) => Slot::record(&key, record.value.get(), record.expires),
+                None => Slot::foreign(&key, &raw),
             };
             (key, slot)
         })
@@ -199,16 +247,12 @@ fn parse_document(text: &str) -> std::result::Result<BTreeMap<String, Slot>, Str
 
 /// One record per line: compact yet readable, and diffable.
 fn render_document(slots: &BTreeMap<String, Slot>) -> String {
-    let mut out = String::with_capacity(64 * slots.len() + 4);
+    let size: usize = slots.values().map(|slot| slot.line.len() + 2).sum();
+    let mut out = String::with_capacity(size + 4);
     out.push('{');
-    for (i, (key, slot)) in slots.iter().enumerate() {
+    for (i, slot) in slots.values().enumerate() {
         out.push_str(if i == 0 { "\n" } else { ",\n" });
-        write_json_string(&mut out, key);
-        out.push(':');
-        match slot {
-            Slot::Record(record) => record.write_json(&mut out),
-            Slot::Foreign(raw) => out.push_str(raw.get()),
-        }
+        out.push_str(&slot.line);
     }
     out.push_str(if slots.is_empty() { "}" } else { "\n}\n" });
     out
@@ -217,25 +261,47 @@ fn render_document(slots: &BTreeMap<String, Slot>) -> String {
 impl Backend for JsonFile {
     fn get(&mut self, key: &str) -> Result<Option<String>> {
         self.refresh()?;
-        Ok(self.slots.get(key).and_then(|slot| Self::live(slot, now_ms())).map(|r| r.value.get().to_owned()))
+        Ok(self.slots.get(key).and_then(|slot| slot.live_value(now_ms())).map(str::to_owned))
     }
 
     fn has(&mut self, key: &str) -> Result<bool> {
         self.refresh()?;
-        Ok(self.slots.get(key).and_then(|slot| Self::live(slot, now_ms())).is_some())
+        Ok(self.slots.get(key).and_then(|slot| slot.live_value(now_ms())).is_some())
     }
 
     fn set(&mut self, key: &str, value: &str, expires_at: Option<i64>) -> Result<()> {
-        let record = Envelope::new(value, expires_at)
-            .map_err(|e| Error::new(NAME, format!("the value for key \"{key}\" is not JSON text: {e}")))?;
+        let slot = checked_slot(key, value, expires_at)?;
         self.write_locked(|slots| {
-            slots.insert(key.to_owned(), Slot::Record(record));
+            slots.insert(key.to_owned(), slot);
             true
         })
     }
 
     fn del(&mut self, key: &str) -> Result<()> {
         self.write_locked(|slots| slots.remove(key).is_some())
+    }
+
+    /// A whole batch in one locked rewrite (the JS driver batches the writes made in
+    /// the same tick): many concurrent writers cost one rename, not one each.
+    fn write_many(&mut self, writes: Vec<Change>) -> Result<()> {
+        let mut changes = Vec::with_capacity(writes.len());
+        for write in writes {
+            let slot = match &write.value {
+                Some(value) => Some(checked_slot(&write.key, value, write.expires_at)?),
+                None => None,
+            };
+            changes.push((write.key, slot));
+        }
+        self.write_locked(|slots| {
+            let mut changed = false;
+            for (key, slot) in changes {
+                changed |= match slot {
+                    Some(slot) => slots.insert(key, slot).is_some() || true,
+                    None => slots.remove(&key).is_some(),
+                };
+            }
+            changed
+        })
     }
 
     fn scan(&mut self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<Entry>> {
@@ -249,7 +315,7 @@ impl Backend for JsonFile {
             .slots
             .range::<str, _>((start, Bound::Unbounded))
             .take_while(|(key, _)| key.starts_with(prefix))
-            .filter_map(|(key, slot)| Self::live(slot, now).map(|r| (key.clone(), r.value.get().to_owned())))
+            .filter_map(|(key, slot)| slot.live_value(now).map(|value| (key.clone(), value.to_owned())))
             .take(limit)
             .collect())
     }
@@ -266,7 +332,7 @@ impl Backend for JsonFile {
         let now = now_ms();
         self.write_locked(|slots| {
             let before = slots.len();
-            slots.retain(|_, slot| !matches!(slot, Slot::Record(r) if !r.is_live(now)));
+            slots.retain(|_, slot| !slot.is_expired(now));
             slots.len() != before
         })
     }
@@ -358,6 +424,20 @@ mod tests {
             assert!(error.contains(path.to_str().unwrap()) && error.contains(why), "{error}");
             assert_eq!(fs::read_to_string(&path).unwrap(), text);
         }
+    }
+
+    #[test]
+    fn a_batch_is_one_rewrite_applied_in_order() {
+        let path = temp_file("batch");
+        let mut file = JsonFile::open(path.to_str().unwrap()).unwrap();
+        file.set("gone", "0", None).unwrap();
+        let write = |key: &str, value: Option<&str>| Change { key: key.into(), value: value.map(Into::into), expires_at: None };
+        file.write_many(vec![write("a", Some("1")), write("b", Some("2")), write("a", Some("3")), write("gone", None)]).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(doc, serde_json::json!({"a": {"expires": null, "value": 3}, "b": {"expires": null, "value": 2}}));
+        let error = file.write_many(vec![write("c", Some("4")), write("d", Some("{bad"))]).unwrap_err();
+        assert!(error.to_string().contains("\"d\" is not JSON text"), "{error}");
+        assert_eq!(file.get("c").unwrap(), None, "a bad batch writes nothing");
     }
 
     #[test]

@@ -9,6 +9,14 @@ use crate::core::error::Result;
 /// One entry of a scan: the full key and its value as JSON text.
 pub type Entry = (String, String);
 
+/// One write of a batch: `value: None` deletes the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub key: String,
+    pub value: Option<String>,
+    pub expires_at: Option<i64>,
+}
+
 /// The contract every embedded engine keeps. Keys are full keys (prefix included),
 /// values are JSON text made by V8, deadlines are absolute Unix ms.
 ///
@@ -27,6 +35,18 @@ pub trait Backend {
 
     /// Removes the record. Deleting a missing key is `Ok`.
     fn del(&mut self, key: &str) -> Result<()>;
+
+    /// Applies the writes in order, as one unit where the engine can: the JSON file,
+    /// where every write rewrites the whole file, does the batch in one rewrite.
+    fn write_many(&mut self, writes: Vec<Change>) -> Result<()> {
+        for write in writes {
+            match write.value {
+                Some(value) => self.set(&write.key, &value, write.expires_at)?,
+                None => self.del(&write.key)?,
+            }
+        }
+        Ok(())
+    }
 
     /// Whether a live record exists.
     fn has(&mut self, key: &str) -> Result<bool> {

@@ -259,7 +259,8 @@ class Store {
     const seconds = this.#expiresFrom(options);
     const full = prefix + id;
     if (value === null || value === undefined || (typeof seconds === "number" && seconds <= 0)) {
-      await this.#delete(full);
+      if (core.map !== null) core.map.delete(full);
+      else await this.#delete(full);
       return id;
     }
     if (core.map !== null) {
@@ -322,7 +323,8 @@ class Store {
     const core = this.#core;
     if (core.ready !== null) await core.ready;
     const id = toKey(key);
-    await this.#delete(this.PREFIX + id);
+    if (core.map !== null) core.map.delete(this.PREFIX + id);
+    else await this.#delete(this.PREFIX + id);
     return id;
   }
 

@@ -7,7 +7,8 @@
 //! - Writes go to a temp file in the folder and are renamed over the record, so a
 //!   crash never leaves a torn record. Temp files end in `.tmp`, so readers skip them.
 //! - Files that are not ours (other extensions, names that are not our exact
-//!   encoding, JSON that is not a record) are ignored, never deleted by `clear()`.
+//!   encoding, JSON that is not a record, folders) are ignored, never deleted by
+//!   `clear()`.
 
 use super::{Backend, Entry};
 use crate::core::envelope::{now_ms, Envelope};
@@ -132,6 +133,9 @@ impl Folder {
             let entry = entry.map_err(|e| Error::new(NAME, format!("cannot list \"{}\": {e}", self.shown())))?;
             let name = entry.file_name();
             let Some(key) = name.to_str().and_then(decode_name) else { continue };
+            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                continue; // a folder named like a record is not ours either
+            }
             if key.starts_with(prefix) {
                 found.push((key, entry.path()));
             }
@@ -205,8 +209,13 @@ impl Backend for Folder {
         Ok(page)
     }
 
+    /// Deletes only records: a file named like one that holds other JSON, or no JSON
+    /// at all, may be someone's and stays.
     fn clear(&mut self, prefix: &str) -> Result<()> {
         for (_, path) in self.list(prefix)? {
+            if !matches!(self.read(&path), Ok(Some(_))) {
+                continue;
+            }
             match fs::remove_file(&path) {
                 Err(e) if e.kind() != ErrorKind::NotFound => {
                     return Err(Error::new(NAME, format!("cannot delete \"{}\": {e}", path.display())))
@@ -288,12 +297,14 @@ mod tests {
         fs::write(format!("{path}notes.txt"), "hello").unwrap();
         fs::write(format!("{path}p:9.json"), "{\"expires\":null,\"value\":1}").unwrap();
         fs::write(format!("{path}p%3A8.json"), "{\"something\":\"else\"}").unwrap();
+        fs::create_dir(format!("{path}p%3A7.json")).unwrap();
         assert_eq!(folder.scan_keys("p:", None, 2).unwrap(), ["p:1", "p:2"]);
         assert_eq!(folder.scan("p:", Some("p:2"), 2).unwrap(), [("p:3".to_string(), "\"v\"".to_string())]);
         folder.clear("p:").unwrap();
         assert_eq!(folder.scan_keys("", None, 10).unwrap(), ["q"]);
         assert!(fs::metadata(format!("{path}notes.txt")).is_ok());
         assert!(fs::metadata(format!("{path}p:9.json")).is_ok());
+        assert!(fs::metadata(format!("{path}p%3A8.json")).is_ok());
     }
 
     #[test]

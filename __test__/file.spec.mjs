@@ -1,0 +1,145 @@
+// JSON file store specifics (the shared suite covers the API): CONTRACT §21 format,
+// interop with polystore's file store both ways, creation, writes by other
+// processes, temp-and-rename writes, batching, corrupt files, URL forms.
+import { describe, it, after } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import polystore from "polystore";
+import kv from "../index.mjs";
+
+const root = mkdtempSync(join(tmpdir(), "polykv-file-"));
+after(() => rmSync(root, { recursive: true, force: true }));
+let count = 0;
+const fresh = (name = "data.json") => join(root, `t${count++}`, name);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const readJson = (file) => JSON.parse(readFileSync(file, "utf8"));
+
+describe("FILE: format and interop", () => {
+  it("is created as {} with its parent folders when missing", async () => {
+    const file = fresh("a/b/c.json");
+    const store = kv(`file://${file}`);
+    assert.equal(store.type, "FILE");
+    assert.equal(readFileSync(file, "utf8"), "{}");
+    assert.equal(await store.get("x"), null);
+  });
+
+  it("writes one object { fullKey: { expires, value } } (CONTRACT §21)", async () => {
+    const file = fresh();
+    const store = kv(`file://${file}`).prefix("app:");
+    const before = Date.now();
+    await store.set("user", { name: "Ada" });
+    await store.set("session", [1, 2], { expires: 60 });
+    const data = readJson(file);
+    assert.deepEqual(Object.keys(data).sort(), ["app:session", "app:user"]);
+    assert.deepEqual(data["app:user"], { expires: null, value: { name: "Ada" } });
+    assert.deepEqual(data["app:session"].value, [1, 2]);
+    assert.ok(data["app:session"].expires >= before + 60_000 && data["app:session"].expires <= Date.now() + 60_000);
+  });
+
+  it("polykv reads what polystore's file store wrote, and polystore reads polykv's", async () => {
+    const file = fresh();
+    const old = polystore(`file://${file}`);
+    await old.set("a", { from: "polystore" });
+    await old.set("gone", 1, { expires: 0.05 });
+    const store = kv(`file://${file}`);
+    assert.deepEqual(await store.get("a"), { from: "polystore" });
+    assert.equal(await store.get("gone"), 1);
+    await store.set("b", { from: "polykv" });
+    await store.set("soon", "x", { expires: 0.05 });
+    assert.deepEqual(await old.get("b"), { from: "polykv" });
+    assert.equal(await old.get("soon"), "x");
+    assert.deepEqual((await old.keys()).sort(), ["a", "b", "gone", "soon"]);
+    await sleep(80);
+    assert.equal(await store.get("gone"), null);
+    assert.equal(await old.get("soon"), null);
+    assert.deepEqual((await store.keys()).sort(), ["a", "b"]);
+  });
+
+  it("sees writes made by someone else (another process, an editor) at once", async () => {
+    const file = fresh();
+    const store = kv(`file://${file}`);
+    await store.set("a", 1);
+    assert.equal(await store.get("a"), 1);
+    writeFileSync(file, JSON.stringify({ a: { expires: null, value: 2 }, b: { expires: null, value: 3 } }));
+    assert.equal(await store.get("a"), 2);
+    assert.deepEqual(await store.keys(), ["a", "b"]);
+    await store.set("c", 4); // merged with the outside change, not over it
+    assert.deepEqual(readJson(file).b, { expires: null, value: 3 });
+  });
+
+  it("keeps entries that are not its records, and reads them as missing", async () => {
+    const file = fresh();
+    const store = kv(`file://${file}`);
+    writeFileSync(file, JSON.stringify({ note: "hand-written", k: { expires: null, value: 1 } }));
+    assert.equal(await store.get("note"), null);
+    assert.deepEqual(await store.keys(), ["k"]);
+    await store.set("z", 2);
+    assert.equal(readJson(file).note, "hand-written");
+  });
+});
+
+describe("FILE: safe writes", () => {
+  it("every write replaces the file by a rename (a new inode) and leaves no temp file behind", async () => {
+    const file = fresh();
+    const store = kv(`file://${file}`);
+    await store.set("a", 1);
+    const first = statSync(file).ino;
+    await store.set("b", 2);
+    assert.notEqual(statSync(file).ino, first);
+    assert.deepEqual(readdirSync(join(file, "..")), ["data.json"]);
+  });
+
+  it("writes made in the same tick are committed together, each in order", async () => {
+    const file = fresh();
+    const store = kv(`file://${file}`);
+    await store.set("x", "old");
+    const inode = statSync(file).ino;
+    const keys = await Promise.all(Array.from({ length: 200 }, (_, i) => store.set(`k${i}`, i)).concat([store.set("x", "new"), store.del("k0")]));
+    assert.equal(keys.length, 202);
+    const data = readJson(file);
+    assert.equal(Object.keys(data).length, 200); // k1..k199 + x
+    assert.equal(data.x.value, "new");
+    assert.equal(data.k0, undefined);
+    assert.notEqual(statSync(file).ino, inode);
+    // A read right after an unawaited write sees it.
+    store.set("late", 1);
+    assert.equal(await store.get("late"), 1);
+  });
+});
+
+describe("FILE: bad files and URLs", () => {
+  for (const [label, text, why] of [
+    ["truncated JSON", '{"a":{"expires":null,"value":{"deep":', /not valid JSON/],
+    ["JSON that is not an object", "[1,2,3]", /not an object/],
+  ]) {
+    it(`${label}: a clear error naming the path, and the file is left as it was`, () => {
+      const file = fresh();
+      rmSync(join(file, ".."), { recursive: true, force: true });
+      kv(`file://${file}`); // creates the folder
+      writeFileSync(file, text);
+      assert.throws(
+        () => kv(`file://${file}`),
+        (error) => error.message.startsWith("[polykv] [FILE] cannot read") && error.message.includes(file) && why.test(error.message),
+      );
+      assert.equal(readFileSync(file, "utf8"), text);
+    });
+  }
+
+  it("a URL object works, spaces and all", async () => {
+    const file = fresh("my data.json");
+    const store = kv(pathToFileURL(file));
+    assert.equal(store.type, "FILE");
+    await store.set("k", 1);
+    assert.ok(existsSync(file));
+    assert.deepEqual(readJson(file).k, { expires: null, value: 1 });
+  });
+
+  it("a file: URL without an extension or a trailing slash is refused with advice", () => {
+    for (const input of [`file://${root}/data`, new URL(`file://${root}/.cache`)]) {
+      assert.throws(() => kv(input), /add an extension .* or end it with "\/"/);
+    }
+  });
+});

@@ -1,0 +1,133 @@
+// Folder store specifics (the shared suite covers the API): CONTRACT §22 file names
+// and contents, interop with polystore's folder store both ways, keys that try to
+// leave the folder, foreign files, corrupt records.
+import { describe, it, after } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import polystore from "polystore";
+import kv from "../index.mjs";
+
+const root = mkdtempSync(join(tmpdir(), "polykv-folder-"));
+after(() => rmSync(root, { recursive: true, force: true }));
+let count = 0;
+const fresh = () => join(root, `t${count++}`, "store") + "/";
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const fileName = (key) => encodeURIComponent(key).replace(/\*/g, "%2A") + ".json";
+
+/** Every path under `dir`, relative, sorted. */
+function tree(dir, base = "") {
+  return readdirSync(join(dir, base), { withFileTypes: true })
+    .flatMap((entry) => {
+      const rel = base ? `${base}/${entry.name}` : entry.name;
+      return entry.isDirectory() ? [rel + "/", ...tree(dir, rel)] : [rel];
+    })
+    .sort();
+}
+
+describe("FOLDER: format and interop", () => {
+  it("one file per key named encodeURIComponent(key) with * as %2A, plus .json (CONTRACT §22)", async () => {
+    const dir = fresh();
+    const store = kv(`file://${dir}`);
+    assert.equal(store.type, "FOLDER");
+    const keys = ["plain", "user:1", "a b", "star*key", "ünï/cödé", "(it's)!~-_."];
+    for (const key of keys) await store.set(key, { key });
+    await store.set("ttl", 1, { expires: 60 });
+    assert.deepEqual(readdirSync(dir).sort(), [...keys, "ttl"].map(fileName).sort());
+    for (const key of keys) {
+      assert.deepEqual(JSON.parse(readFileSync(join(dir, fileName(key)), "utf8")), { expires: null, value: { key } });
+    }
+    const ttl = JSON.parse(readFileSync(join(dir, "ttl.json"), "utf8"));
+    assert.ok(ttl.expires > Date.now() + 59_000);
+    assert.deepEqual((await store.keys()).sort(), [...keys, "ttl"].sort());
+  });
+
+  it("polykv reads what polystore's folder store wrote, and polystore reads polykv's", async () => {
+    const dir = fresh();
+    mkdirSync(dir, { recursive: true });
+    const old = polystore(`file://${dir}`);
+    await old.set("cache:a", { from: "polystore" });
+    await old.set("cache:gone", 1, { expires: 0.05 });
+    const store = kv(`file://${dir}`);
+    assert.deepEqual(await store.get("cache:a"), { from: "polystore" });
+    await store.set("cache:b", [1, "two"]);
+    await store.set("cache:soon", "x", { expires: 0.05 });
+    assert.deepEqual(await old.get("cache:b"), [1, "two"]);
+    assert.equal(await old.get("cache:soon"), "x");
+    assert.deepEqual((await old.prefix("cache:").keys()).sort(), ["a", "b", "gone", "soon"]);
+    await sleep(80);
+    assert.deepEqual((await store.prefix("cache:").keys()).sort(), ["a", "b"]);
+    assert.equal(await old.get("cache:soon"), null);
+  });
+});
+
+describe("FOLDER: keys cannot leave the folder", () => {
+  const attempts = [
+    "../escape",
+    "../../etc/passwd",
+    "/etc/passwd",
+    "a/b/c",
+    "..",
+    ".",
+    "",
+    "nul\0byte",
+    "%2e%2e%2fescape",
+    "%2E%2E/%2e%2e/x",
+    "..\\..\\windows",
+    "./../x",
+  ];
+
+  it("every hostile key is stored inside the folder, under its own name, and reads back", async () => {
+    const base = join(root, `t${count++}`);
+    const dir = join(base, "inner", "store") + "/";
+    const store = kv(`file://${dir}`);
+    for (const [i, key] of attempts.entries()) {
+      assert.equal(await store.set(key, { i }), key);
+      assert.deepEqual(await store.get(key), { i }, JSON.stringify(key));
+    }
+    // Nothing outside the store folder, nothing in a subfolder of it.
+    assert.deepEqual(tree(base), ["inner/", "inner/store/", ...attempts.map((key) => `inner/store/${fileName(key)}`).sort()]);
+    assert.deepEqual((await store.keys()).sort(), [...attempts].sort());
+    for (const key of attempts) await store.del(key);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it("a key too long for a file name is a clear error, not a crash", async () => {
+    const store = kv(`file://${fresh()}`);
+    await assert.rejects(store.set("k".repeat(300), 1), /\[polykv\] \[FOLDER\] the key "k+" is too long for a file name/);
+  });
+});
+
+describe("FOLDER: foreign and corrupt files", () => {
+  it("files that are not ours are ignored by reads, iteration and clear()", async () => {
+    const dir = fresh();
+    const store = kv(`file://${dir}`);
+    await store.set("mine", 1);
+    writeFileSync(join(dir, "notes.txt"), "hello");
+    writeFileSync(join(dir, "README"), "hello");
+    writeFileSync(join(dir, "a b.json"), JSON.stringify({ expires: null, value: "not our encoding" }));
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ port: 80 })); // JSON but not a record
+    mkdirSync(join(dir, "sub.json"));
+    assert.deepEqual(await store.keys(), ["mine"]);
+    assert.equal(await store.get("config"), null);
+    await store.clear();
+    assert.deepEqual(readdirSync(dir).sort(), ["README", "a b.json", "config.json", "notes.txt", "sub.json"]);
+  });
+
+  it("a corrupt record is an error naming its file on get, and skipped by listings", async () => {
+    const dir = fresh();
+    const store = kv(`file://${dir}`);
+    await store.set("ok", 1);
+    writeFileSync(join(dir, "bad.json"), '{"expires":null,"value":{"tru');
+    await assert.rejects(store.get("bad"), (e) => e.message.startsWith("[polykv] [FOLDER] cannot read") && e.message.includes(join(dir, "bad.json")));
+    assert.deepEqual(await store.keys(), ["ok"]);
+  });
+
+  it("a path that is a file, not a folder, is a clear error", () => {
+    const file = join(root, `t${count++}`);
+    writeFileSync(file, "x");
+    assert.throws(() => kv(`file://${file}/`), /\[polykv\] \[FOLDER\] cannot create the folder/);
+    assert.ok(existsSync(file));
+  });
+});

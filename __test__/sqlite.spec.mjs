@@ -1,0 +1,204 @@
+// SQLite-specific behaviour (the shared suite covers the API): polystore's table,
+// interop with polystore over better-sqlite3 in both directions, URL forms and the
+// zero-config default, the user's own database object, prefix scans that are not
+// LIKE, paging, corrupt files.
+import { describe, it, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import polystore from "polystore";
+import kv from "../index.mjs";
+
+const root = mkdtempSync(join(tmpdir(), "polykv-sqlite-"));
+after(() => rmSync(root, { recursive: true, force: true }));
+let count = 0;
+const fresh = () => join(root, `db${count++}.db`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const INDEX = new URL("../index.mjs", import.meta.url).href;
+
+function open(file) {
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  return db;
+}
+
+describe("SQLite: the table is polystore's", () => {
+  it("creates kv (id TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER) with an expires_at index, in WAL mode", async () => {
+    const file = fresh();
+    const store = kv(`sqlite://${file}`);
+    assert.equal(store.type, "SQLITE");
+    await store.set("a", { n: 1 }, { expires: 60 });
+    await store.close();
+    const db = new Database(file, { readonly: true });
+    const columns = db.prepare("PRAGMA table_info(kv)").all().map((c) => [c.name, c.type, c.notnull, c.pk]);
+    assert.deepEqual(columns, [
+      ["id", "TEXT", 0, 1],
+      ["value", "TEXT", 1, 0],
+      ["expires_at", "INTEGER", 0, 0],
+    ]);
+    const indexes = db.prepare("PRAGMA index_list(kv)").all().map((i) => i.name);
+    assert.ok(indexes.includes("idx_kv_expires_at"), indexes.join());
+    assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
+    // Users can query it with SQL: the value is JSON text, expires_at Unix ms.
+    const row = db.prepare("SELECT value, expires_at, typeof(expires_at) AS t FROM kv WHERE id = 'a'").get();
+    assert.equal(row.value, '{"n":1}');
+    assert.equal(row.t, "integer");
+    assert.ok(Math.abs(row.expires_at - (Date.now() + 60_000)) < 5_000, String(row.expires_at));
+    db.close();
+  });
+
+  it("polykv reads what polystore wrote through better-sqlite3, expiry included", async () => {
+    const file = fresh();
+    const db = open(file);
+    const old = polystore(db);
+    await old.set("user:1", { name: "Ada", tags: ["x"] });
+    await old.set("user:2", "two", { expires: 0.05 });
+    await old.set("other", 3);
+    const store = kv(`sqlite://${file}`);
+    assert.deepEqual(await store.get("user:1"), { name: "Ada", tags: ["x"] });
+    assert.equal(await store.get("user:2"), "two");
+    assert.deepEqual(await store.prefix("user:").keys(), ["1", "2"]);
+    await sleep(80);
+    assert.equal(await store.get("user:2"), null);
+    assert.equal(await store.has("user:2"), false);
+    assert.deepEqual(await store.all(), { "user:1": { name: "Ada", tags: ["x"] }, other: 3 });
+    await store.close();
+    db.close();
+  });
+
+  it("polystore reads what polykv wrote, expiry included", async () => {
+    const file = fresh();
+    const store = kv(`sqlite://${file}`);
+    await store.set("a:1", { deep: { list: [1, "2", null, true] } });
+    await store.set("a:2", "soon gone", { expires: 0.05 });
+    await store.set("b", 0);
+    await store.close();
+    const db = open(file);
+    const old = polystore(db);
+    assert.deepEqual(await old.get("a:1"), { deep: { list: [1, "2", null, true] } });
+    assert.equal(await old.get("a:2"), "soon gone");
+    assert.equal(await old.get("b"), 0);
+    assert.deepEqual((await old.prefix("a:").keys()).sort(), ["1", "2"]);
+    await sleep(80);
+    assert.equal(await old.get("a:2"), null);
+    db.close();
+  });
+});
+
+describe("SQLite: URLs and the zero-config default", () => {
+  it("sqlite:relative/path.db is relative to the working directory, folders created", async () => {
+    const cwd = process.cwd();
+    process.chdir(root);
+    try {
+      const store = kv("sqlite:rel/deeper/store.db");
+      await store.set("k", 1);
+      await store.close();
+    } finally {
+      process.chdir(cwd);
+    }
+    assert.ok(existsSync(join(root, "rel/deeper/store.db")));
+  });
+
+  it("sqlite::memory: stores are private to each kv()", async () => {
+    const one = kv("sqlite::memory:");
+    const two = kv("sqlite::memory:");
+    await one.set("k", 1);
+    assert.equal(await two.get("k"), null);
+    assert.equal(await one.get("k"), 1);
+  });
+
+  it('kv("sqlite:") persists in ./.polykv/store.db, or in $POLYKV_SQLITE_PATH', () => {
+    const dir = mkdtempSync(join(root, "default-"));
+    const script = `import kv from ${JSON.stringify(INDEX)};
+      const store = kv("sqlite:");
+      const seen = await store.get("visits");
+      await store.set("visits", (seen ?? 0) + 1);
+      console.log(await store.get("visits"));`;
+    const run = (env) => spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: dir, env: { ...process.env, ...env }, encoding: "utf8" });
+    const env = { POLYKV_SQLITE_PATH: "" };
+    assert.equal(run(env).stdout.trim(), "1");
+    assert.equal(run(env).stdout.trim(), "2", "the second process sees the first one's data");
+    assert.ok(existsSync(join(dir, ".polykv", "store.db")));
+    const custom = join(dir, "custom", "place.db");
+    const result = run({ POLYKV_SQLITE_PATH: custom });
+    assert.equal(result.stdout.trim(), "1", result.stderr);
+    assert.ok(existsSync(custom));
+  });
+
+  it("a file that is not a SQLite database is a clear error naming the path, and is left alone", () => {
+    const file = join(root, "notes.db");
+    const text = "These are my notes, not a database. ".repeat(20);
+    writeFileSync(file, text);
+    assert.throws(
+      () => kv(`sqlite://${file}`),
+      (error) => error.message.startsWith("[polykv] [SQLITE]") && error.message.includes(file) && /not a database/.test(error.message),
+    );
+    assert.equal(readFileSync(file, "utf8"), text);
+  });
+
+  it("calls after close() fail clearly", async () => {
+    const store = kv(`sqlite://${fresh()}`);
+    await store.close();
+    await assert.rejects(store.get("a"), /\[polykv\] \[SQLITE\] the store is closed/);
+  });
+});
+
+describe("SQLite: prefixes, paging and bad values", () => {
+  for (const [label, make] of [
+    ["native", () => kv(`sqlite://${fresh()}`)],
+    ["better-sqlite3 object", () => kv(open(fresh()))],
+  ]) {
+    it(`${label}: % and _ in a prefix are plain characters (no LIKE)`, async () => {
+      const store = make();
+      for (const key of ["a_1", "ab1", "A_2", "a%x", "a%", "b"]) await store.set(key, key);
+      assert.deepEqual(await store.prefix("a_").keys(), ["1"]);
+      assert.deepEqual(await store.prefix("a%").keys(), ["", "x"]);
+      await store.prefix("a_").clear();
+      assert.deepEqual((await store.keys()).sort(), ["A_2", "a%", "a%x", "ab1", "b"]);
+    });
+
+    it(`${label}: iteration pages through 2 600 entries in key order`, async () => {
+      const store = make();
+      const keys = Array.from({ length: 2600 }, (_, i) => `p:${String(i).padStart(5, "0")}`);
+      for (const key of keys) await store.set(key, { key });
+      await store.set("q", 1);
+      const seen = [];
+      for await (const [key, value] of store.prefix("p:")) {
+        assert.equal(value.key, `p:${key}`);
+        seen.push(`p:${key}`);
+      }
+      assert.deepEqual(seen, keys);
+      assert.equal((await store.prefix("p:").values()).length, 2600);
+      assert.equal((await store.keys()).length, 2601);
+    });
+
+    it(`${label}: a value JSON cannot hold is a TypeError naming the key, and nothing is stored`, async () => {
+      const store = make();
+      await assert.rejects(store.set("big", { n: 10n }), (e) => e instanceof TypeError && e.message.includes('"big"'));
+      const cyclic = {};
+      cyclic.self = cyclic;
+      await assert.rejects(store.set("loop", cyclic), TypeError);
+      assert.equal(await store.has("big"), false);
+      assert.equal(await store.has("loop"), false);
+    });
+  }
+
+  it("node:sqlite DatabaseSync works too where this Node has it", async (t) => {
+    let DatabaseSync;
+    try {
+      ({ DatabaseSync } = await import("node:sqlite"));
+    } catch {
+      t.skip(`node:sqlite is not in Node ${process.version}`);
+      return;
+    }
+    const store = kv(new DatabaseSync(":memory:"));
+    assert.equal(store.type, "SQLITE");
+    await store.set("a", { x: 1 }, { expires: 60 });
+    assert.deepEqual(await store.get("a"), { x: 1 });
+    assert.deepEqual(await store.keys(), ["a"]);
+  });
+});

@@ -2,6 +2,7 @@
 //! `Backend` trait below; the binding wraps any of them in one JS class.
 pub mod file;
 pub mod folder;
+pub mod redis;
 pub mod sqlite;
 
 use crate::core::error::Result;

@@ -1,4 +1,5 @@
 //! The napi surface: the only module where `#[napi]` appears.
 
 pub mod core;
+pub mod redis;
 pub mod store;

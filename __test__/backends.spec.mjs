@@ -45,6 +45,11 @@ const rows = [
   { name: "polykv kv(kv())", make: () => kv(kv()), caps: memory },
   ...customRows(kv),
   ...serverRows(kv),
+  {
+    name: 'polykv kv("redis://…") native',
+    env: "POLYKV_TEST_REDIS_URL",
+    make: () => kv(process.env.POLYKV_TEST_REDIS_URL, { prefix: `polykv-test:native:${process.pid}:${Math.random().toString(36).slice(2)}:` }),
+  },
   { name: "polykv kv(level)", make: () => kv(new Level(join(levelFolder, `db${levelCount++}`))) },
   { name: "polykv kv(\"sqlite:///…\")", make: () => kv(`sqlite://${freshPath("store.db")}`) },
   { name: "polykv kv(\"sqlite::memory:\")", make: () => kv("sqlite::memory:") },

@@ -110,7 +110,9 @@ export default function expiry(make, caps) {
     it("prune keeps live records", async () => {
       const store = sub("e8");
       await store.set("live", 1);
-      await store.set("gone", 2, { expires: 0.01 });
+      // Stores without ms expiry (cookies: whole seconds; Cloudflare KV: 60 s at least)
+      // only check the live half.
+      if (caps.expiryMs) await store.set("gone", 2, { expires: 0.01 });
       await sleep(20);
       await store.prune();
       assert.equal(await store.get("live"), 1);

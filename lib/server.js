@@ -113,6 +113,8 @@ function readBody(req, limit) {
     req.on("data", onData);
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
+    // A client that hangs up mid-body: settle, so nothing waits for a body that never comes.
+    req.on("close", () => reject(new HttpError(400, "the connection closed before the body was complete")));
   });
 }
 

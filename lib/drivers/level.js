@@ -43,7 +43,6 @@ class LevelDriver {
     if (this.#db.status === "opening") await this.#db.open();
   }
 
-
   // [key, text] for every record whose key starts with `prefix`, in key order.
   async *#range(prefix) {
     const iterator = this.#db.iterator({ ...TEXT, gte: prefix });

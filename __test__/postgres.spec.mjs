@@ -47,12 +47,17 @@ if (!URL) {
   describe("postgres (pg client)", () => {
     const schemas = [];
     let admin;
+    // Every client a test makes is ended at the end (again), so a failing test
+    // cannot leave a connection open that keeps the test process alive.
+    const opened = [];
+    const track = (client) => (opened.push(client), client);
 
     before(async () => {
       admin = new pg.Client(URL);
       await admin.connect();
     });
     after(async () => {
+      for (const client of opened.splice(0)) await client.end().catch(() => {});
       for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await admin?.end();
     });
@@ -84,7 +89,7 @@ if (!URL) {
     // so a usable index shows up even on a tiny table).
     async function plan(name, [text, values]) {
       const sql = typeof text === "string" ? text : text.text;
-      const client = new pg.Client(options(name));
+      const client = track(new pg.Client(options(name)));
       await client.connect();
       try {
         await client.query("SET enable_seqscan = off");
@@ -102,7 +107,7 @@ if (!URL) {
 
     it("creates polystore's table with a C-collated primary key; a prefix listing is a range scan on it", async () => {
       const name = await schema();
-      const client = new SpyClient(options(name));
+      const client = track(new SpyClient(options(name)));
       const store = kv(client, { prefix: "a:" });
       await store.set("k", 1);
       const { rows: columns } = await admin.query(
@@ -135,12 +140,12 @@ if (!URL) {
 
     it("on a table polystore created, adds an index on id COLLATE \"C\" when the default collation is not C, and uses it", async () => {
       const name = await schema();
-      const theirs = polystore(new pg.Client(options(name)));
+      const theirs = polystore(track(new pg.Client(options(name))));
       await theirs.set("a:k", 1);
       const isC = await defaultIsC();
       if (isC) console.log("# the database default collation is C: no extra index is needed");
 
-      const client = new SpyClient(options(name));
+      const client = track(new SpyClient(options(name)));
       const store = kv(client, { prefix: "a:" });
       assert.deepEqual(await store.keys(), ["k"]);
       const { rows: indexes } = await admin.query("SELECT indexname FROM pg_indexes WHERE schemaname = $1", [name]);
@@ -158,12 +163,12 @@ if (!URL) {
       it(`prefix listing is exact in code-point order whatever the collation (table made by ${made})`, async () => {
         const name = await schema();
         if (made === "polystore") {
-          const theirs = polystore(new pg.Client(options(name)));
+          const theirs = polystore(track(new pg.Client(options(name))));
           await theirs.set("setup", 0);
           await theirs.del("setup");
           await theirs.close();
         }
-        const root = kv(new pg.Client(options(name)));
+        const root = kv(track(new pg.Client(options(name))));
         const inside = ["a:", "a:b", "a:B", "a:é", "a:\u{D7FF}", "a:\u{E000}", "a:\u{1F600}", "a:\u{10FFFF}", "a:a:a"];
         const outside = ["a;", "a9", "A:b", "a :b", "ä:b", "a", "b", "A:", "a\u00a0:b", "á:b", "a-:b", ""];
         for (const key of [...inside, ...outside]) await root.set(key, key);
@@ -182,7 +187,7 @@ if (!URL) {
 
     it("keys with quotes, %, _, \\ and SQL are plain strings; prefixes with % and _ are not wildcards", async () => {
       const name = await schema();
-      const root = kv(new pg.Client(options(name)));
+      const root = kv(track(new pg.Client(options(name))));
       const odd = ["it's", '"q"', "100%", "a_b", "back\\slash", "'; DROP TABLE kv; --", "$1", "%", "_", "\\", "\\%"];
       for (const key of odd) await root.set(key, { key });
       for (const key of odd) {
@@ -208,7 +213,7 @@ if (!URL) {
 
     it("a key or prefix with NUL is a clear Error and nothing changes", async () => {
       const name = await schema();
-      const root = kv(new pg.Client(options(name)));
+      const root = kv(track(new pg.Client(options(name))));
       await root.set("a", 1);
       await root.set("a\u0001", 2);
       const snapshot = async () => (await admin.query(`SELECT id, value, expires_at FROM ${name}.kv ORDER BY id`)).rows;
@@ -236,9 +241,11 @@ if (!URL) {
 
     it("polystore and polykv read each other's rows, values and expiry", async () => {
       const name = await schema();
-      const theirs = polystore(new pg.Client(options(name)), { prefix: "s:" });
-      const ours = kv(new pg.Client(options(name)), { prefix: "s:" });
+      // One after the other: polystore's connect() fails if another client creates
+      // the table at the same moment (polykv's retries once).
+      const theirs = polystore(track(new pg.Client(options(name))), { prefix: "s:" });
       await theirs.set("a", { deep: [1, { two: 2 }] });
+      const ours = kv(track(new pg.Client(options(name))), { prefix: "s:" });
       await theirs.set("b", "long", { expires: "1h" });
       await theirs.set("c", 3, { expires: 1 });
       assert.deepEqual(await ours.get("a"), { deep: [1, { two: 2 }] });
@@ -268,7 +275,7 @@ if (!URL) {
 
     it("expiry is stored to the millisecond (polystore would round nothing, but sends the app's clock)", async () => {
       const name = await schema();
-      const store = kv(new pg.Client(options(name)));
+      const store = kv(track(new pg.Client(options(name))));
       await store.set("k", 1, { expires: 0.25 });
       const { rows } = await admin.query(
         `SELECT extract(epoch FROM expires_at - now()) * 1000 AS ms FROM ${name}.kv WHERE id = 'k'`,
@@ -279,7 +286,7 @@ if (!URL) {
 
     it("iteration pages through a large prefix in code-point order", async () => {
       const name = await schema();
-      const root = kv(new pg.Client(options(name)));
+      const root = kv(track(new pg.Client(options(name))));
       const keys = Array.from({ length: 1234 }, (_, i) => `${i % 7 ? "x" : "X"}${i}${i % 5 ? "" : "é"}`);
       await root.has("x"); // polykv creates the table on its first call
       await admin.query(
@@ -299,7 +306,7 @@ if (!URL) {
 
     it("connects an unconnected Client once for all its stores; close() ends it; a Pool works", async () => {
       const name = await schema();
-      const client = new SpyClient(options(name));
+      const client = track(new SpyClient(options(name)));
       const a = kv(client, { prefix: "a:" });
       const b = a.prefix("b:");
       const c = kv(client, { prefix: "c:" });
@@ -309,13 +316,13 @@ if (!URL) {
       await a.close();
       await assert.rejects(() => client.query("SELECT 1"));
 
-      const connected = new pg.Client(options(name));
+      const connected = track(new pg.Client(options(name)));
       await connected.connect();
       const d = kv(connected);
       assert.equal(await d.get("a:1"), 1);
       await d.close();
 
-      const pool = new pg.Pool({ ...options(name), max: 3 });
+      const pool = track(new pg.Pool({ ...options(name), max: 3 }));
       const p = kv(pool, { prefix: "a:" });
       assert.equal(p.type, "POSTGRES");
       await Promise.all(Array.from({ length: 20 }, (_, i) => p.set(`p${i}`, i)));

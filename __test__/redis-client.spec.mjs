@@ -1,0 +1,225 @@
+// REDIS over the user's own client (node-redis v5 and v4, ioredis): what the
+// conformance suite cannot see. Needs POLYKV_TEST_REDIS_URL (.ci/services.sh).
+// Every test works under its own random key prefix; the one that empties a whole
+// database uses database 9, which nothing else here touches.
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { createClient } from "redis";
+import { createClient as createClient4 } from "redis4";
+import Redis from "ioredis";
+import polystore from "polystore";
+import kv from "../index.mjs";
+
+const URL = process.env.POLYKV_TEST_REDIS_URL;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const unique = () => `polykv-test:${randomBytes(5).toString("hex")}:`;
+
+// Every client a test makes, so a failing test cannot leave a socket open that
+// keeps the test process alive: whatever is still open is dropped at the end.
+const opened = [];
+const track = (client) => (opened.push(client), client);
+after(async () => {
+  for (const client of opened.splice(0)) {
+    if (client.status !== undefined) client.disconnect(); // ioredis
+    else if (client.isOpen) await (client.destroy ?? client.disconnect).call(client); // node-redis v5 / v4
+  }
+});
+
+const flavors = [
+  { name: "node-redis v5", make: (options = {}) => track(createClient({ url: URL, ...options })) },
+  { name: "node-redis v4", make: (options = {}) => track(createClient4({ url: URL, ...options })) },
+  { name: "ioredis", make: (options = {}) => track(new Redis(URL, { lazyConnect: true, ...options })) },
+];
+
+// A raw, connected node-redis v5 client to look at what is on the wire.
+async function rawClient(options = {}) {
+  const client = track(createClient({ url: URL, ...options }));
+  await client.connect();
+  return client;
+}
+
+if (!URL) {
+  if (process.env.CI) {
+    describe("redis (users' clients)", () => {
+      it("needs POLYKV_TEST_REDIS_URL", () => {
+        throw new Error("POLYKV_TEST_REDIS_URL is not set: .ci/run must start redis-server");
+      });
+    });
+  } else {
+    console.log("# skipping redis-client.spec: set POLYKV_TEST_REDIS_URL (source .ci/services.sh start)");
+  }
+} else {
+  for (const flavor of flavors) {
+    describe(`redis over ${flavor.name}`, () => {
+      it("is type REDIS and connects an unconnected client once, for every store built on it", async () => {
+        const client = flavor.make();
+        const prefix = unique();
+        const a = kv(client, { prefix });
+        assert.equal(a.type, "REDIS");
+        const b = a.prefix("b:");
+        const c = kv(client, { prefix: prefix + "c:" });
+        await Promise.all([a.set("1", 1), b.set("2", 2), c.set("3", 3)]);
+        assert.deepEqual((await a.keys()).sort(), ["1", "b:2", "c:3"]);
+        await a.clear();
+        await a.close();
+      });
+
+      it("works on a client that is already connected", async () => {
+        const client = flavor.make();
+        await client.connect();
+        const store = kv(client, { prefix: unique() });
+        await store.set("k", "v");
+        assert.equal(await store.get("k"), "v");
+        await store.clear();
+        await store.close();
+      });
+
+      it("writes the full key, JSON text and a millisecond TTL (PX), and reads them back", async () => {
+        const raw = await rawClient();
+        const prefix = unique();
+        const store = kv(flavor.make(), { prefix });
+        await store.set("obj", { a: [1, "two", null], b: { c: true } });
+        await store.set("short", "x", { expires: 0.4 });
+        await store.set("tiny", "y", { expires: 0.01 });
+        assert.equal(await raw.get(prefix + "obj"), JSON.stringify({ a: [1, "two", null], b: { c: true } }));
+        assert.equal(await raw.pTTL(prefix + "obj"), -1, "no expiry means no TTL");
+        const ttl = await raw.pTTL(prefix + "short");
+        assert.ok(ttl > 200 && ttl <= 400, `PTTL ${ttl}`);
+        // polystore's whole-second EX would round 0.01 s to "never"; PX keeps it.
+        await sleep(40);
+        assert.equal(await raw.exists(prefix + "tiny"), 0);
+        assert.equal(await store.get("tiny"), null);
+        await raw.set(prefix + "written-by-hand", '{"hand":1}');
+        assert.deepEqual(await store.get("written-by-hand"), { hand: 1 });
+        await store.clear();
+        await store.close();
+        await raw.quit();
+      });
+
+      it("treats glob characters in a prefix as plain characters (SCAN MATCH is escaped)", async () => {
+        const base = unique();
+        const root = kv(flavor.make(), { prefix: base });
+        const keys = ["a*1", "ab1", "a?1", "a[b]1", "ab]1", "a\\1", "a\\\\1", "a^1", "b1", "[ab]1", "a1"];
+        for (const key of keys) await root.set(key, key);
+        const under = async (p) => (await root.prefix(p).keys()).sort();
+        assert.deepEqual(await under("a*"), ["1"]);
+        assert.deepEqual(await under("a?"), ["1"]);
+        assert.deepEqual(await under("a["), ["b]1"]);
+        assert.deepEqual(await under("[ab]"), ["1"]);
+        assert.deepEqual(await under("a\\"), ["1", "\\1"]);
+        assert.deepEqual(await under("a^"), ["1"]);
+        assert.deepEqual((await root.prefix("a*").entries()), [["1", "a*1"]]);
+        await root.prefix("a*").clear();
+        await root.prefix("a[").clear();
+        assert.deepEqual((await root.keys()).sort(), ["[ab]1", "a1", "a?1", "a\\1", "a\\\\1", "a^1", "ab1", "ab]1", "b1"]);
+        await root.clear();
+        assert.deepEqual(await root.keys(), []);
+        await root.close();
+      });
+
+      it("lists, iterates and clears thousands of keys over many SCAN pages, each key once", async () => {
+        const raw = await rawClient();
+        const prefix = unique();
+        const n = 2500;
+        await raw.mSet(Array.from({ length: n }, (_, i) => [`${prefix}k${i}`, JSON.stringify(i)]));
+        await raw.set(`${prefix.slice(0, -1)}-outside`, "1"); // shares the text, not the prefix
+        const store = kv(flavor.make(), { prefix });
+        const keys = await store.keys();
+        assert.equal(keys.length, n);
+        assert.equal(new Set(keys).size, n);
+        let sum = 0;
+        let count = 0;
+        for await (const [, value] of store) {
+          sum += value;
+          count++;
+        }
+        assert.equal(count, n);
+        assert.equal(sum, (n * (n - 1)) / 2);
+        assert.equal((await store.entries()).length, n);
+        await store.clear();
+        assert.equal((await store.keys()).length, 0);
+        assert.equal(await raw.get(`${prefix.slice(0, -1)}-outside`), "1");
+        await raw.del(`${prefix.slice(0, -1)}-outside`);
+        await store.close();
+        await raw.quit();
+      });
+    });
+  }
+
+  describe("redis interop with polystore (node-redis)", () => {
+    for (const flavor of flavors) {
+      it(`polystore writes, polykv over ${flavor.name} reads, and back`, async () => {
+        const prefix = unique();
+        const theirs = polystore(track(createClient({ url: URL })), { prefix });
+        const ours = kv(flavor.make(), { prefix });
+        await theirs.set("a", { deep: [1, { two: 2 }] });
+        await theirs.set("b", "for an hour", { expires: "1h" });
+        assert.deepEqual(await ours.get("a"), { deep: [1, { two: 2 }] });
+        assert.equal(await ours.get("b"), "for an hour");
+        assert.equal(await ours.has("b"), true);
+        assert.deepEqual((await ours.keys()).sort(), ["a", "b"]);
+
+        await ours.set("c", [true, null]);
+        await ours.set("d", "soon", { expires: 0.3 });
+        assert.deepEqual(await theirs.get("c"), [true, null]);
+        assert.equal(await theirs.get("d"), "soon");
+        assert.deepEqual((await theirs.keys()).sort(), ["a", "b", "c", "d"]);
+        assert.deepEqual(Object.keys(await theirs.all()).sort(), ["a", "b", "c", "d"]);
+        await sleep(400);
+        assert.equal(await theirs.get("d"), null);
+        assert.deepEqual((await theirs.keys()).sort(), ["a", "b", "c"]);
+        await ours.clear();
+        assert.deepEqual(await theirs.keys(), []);
+        await ours.close();
+        await theirs.close();
+      });
+    }
+  });
+
+  describe("redis, client specifics", () => {
+    it("clear() on an unprefixed store empties only the selected database (polystore would FLUSHALL)", async () => {
+      const nine = await rawClient({ database: 9 });
+      const ten = await rawClient({ database: 10 });
+      const marker = unique();
+      await nine.set(`${marker}x`, "1");
+      await ten.set(`${marker}y`, "1");
+      const store = kv(track(createClient({ url: URL, database: 9 })));
+      assert.ok((await store.keys()).includes(`${marker}x`));
+      await store.clear();
+      assert.equal(await nine.dbSize(), 0);
+      assert.equal(await ten.get(`${marker}y`), "1");
+      await ten.del(`${marker}y`);
+      await store.close();
+      await nine.quit();
+      await ten.quit();
+    });
+
+    it("honours ioredis's keyPrefix: keys carry it in Redis, not in polykv", async () => {
+      const raw = await rawClient();
+      const keyPrefix = unique();
+      const store = kv(track(new Redis(URL, { keyPrefix })), { prefix: "p:" });
+      await store.set("k", 1);
+      assert.equal(await raw.get(`${keyPrefix}p:k`), "1");
+      assert.deepEqual(await store.keys(), ["k"]);
+      assert.deepEqual(await store.entries(), [["k", 1]]);
+      await store.clear();
+      assert.equal(await raw.exists(`${keyPrefix}p:k`), 0);
+      await store.close();
+      await raw.quit();
+    });
+
+    it("refuses an ioredis Cluster with a clear error", () => {
+      const cluster = new Redis.Cluster([{ host: "127.0.0.1", port: 1 }], { lazyConnect: true });
+      assert.throws(() => kv(cluster), /ioredis Cluster is not supported/);
+      cluster.disconnect();
+    });
+
+    it("a client that cannot connect rejects the first call instead of crashing", async () => {
+      const client = createClient({ url: "redis://127.0.0.1:1", socket: { reconnectStrategy: false } });
+      client.on("error", () => {});
+      const store = kv(client);
+      await assert.rejects(() => store.get("k"));
+    });
+  });
+}

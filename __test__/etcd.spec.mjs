@@ -1,0 +1,140 @@
+// ETCD3 over the user's `etcd3` client: what the conformance suite cannot see.
+// Needs POLYKV_TEST_ETCD_URL (.ci/services.sh). Every test works under its own
+// random key prefix.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { Etcd3 } from "etcd3";
+import polystore from "polystore";
+import kv from "../index.mjs";
+import EtcdDriver from "../lib/drivers/etcd.js";
+
+const URL = process.env.POLYKV_TEST_ETCD_URL;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const unique = () => `polykv-test:${randomBytes(5).toString("hex")}:`;
+
+describe("rangeEnd(prefix), the end of an etcd prefix range", () => {
+  it("increments the last byte; an empty prefix has no end", () => {
+    assert.deepEqual(EtcdDriver.rangeEnd("ab"), Buffer.from("ac"));
+    assert.deepEqual(EtcdDriver.rangeEnd("a\u{10FFFF}"), Buffer.from([0x61, 0xf4, 0x8f, 0xbf, 0xc0]));
+    assert.deepEqual(EtcdDriver.rangeEnd(""), Buffer.from([0]));
+  });
+});
+
+if (!URL) {
+  if (process.env.CI) {
+    describe("etcd3", () => {
+      it("needs POLYKV_TEST_ETCD_URL", () => {
+        throw new Error("POLYKV_TEST_ETCD_URL is not set: .ci/run must start etcd");
+      });
+    });
+  } else {
+    console.log("# skipping etcd.spec: set POLYKV_TEST_ETCD_URL (source .ci/services.sh start)");
+  }
+} else {
+  describe("etcd3", () => {
+    let client;
+    before(() => {
+      client = new Etcd3({ hosts: URL });
+    });
+    after(async () => {
+      await client.delete().prefix("polykv-test:");
+      client.close();
+    });
+
+    it("is type ETCD3 and stores polystore's JSON envelope {expires, value}, without a lease", async () => {
+      const prefix = unique();
+      const store = kv(client, { prefix });
+      assert.equal(store.type, "ETCD3");
+      await store.set("forever", { a: [1, "two"] });
+      await store.set("later", "x", { expires: 60 });
+      const before = Date.now();
+      assert.deepEqual(await client.get(prefix + "forever").json(), { expires: null, value: { a: [1, "two"] } });
+      const later = await client.get(prefix + "later").json();
+      assert.equal(later.value, "x");
+      assert.ok(Math.abs(later.expires - (before + 60_000)) < 2000, `expires ${later.expires}`);
+      const { kvs } = await client.get(prefix + "later").exec();
+      assert.equal(String(kvs[0].lease), "0", "no etcd lease");
+    });
+
+    it("polystore writes, polykv reads, and back, expiry included", async () => {
+      const prefix = unique();
+      const theirs = polystore(client, { prefix });
+      const ours = kv(client, { prefix });
+      await theirs.set("a", { deep: [1, { two: 2 }] });
+      await theirs.set("b", "an hour", { expires: "1h" });
+      await theirs.set("c", "soon", { expires: 0.3 });
+      assert.deepEqual(await ours.get("a"), { deep: [1, { two: 2 }] });
+      assert.equal(await ours.get("b"), "an hour");
+      assert.equal(await ours.has("c"), true);
+      assert.deepEqual((await ours.keys()).sort(), ["a", "b", "c"]);
+
+      await ours.set("d", [true, null]);
+      await ours.set("e", "soon too", { expires: 0.3 });
+      assert.deepEqual(await theirs.get("d"), [true, null]);
+      assert.equal(await theirs.get("e"), "soon too");
+      assert.deepEqual((await theirs.keys()).sort(), ["a", "b", "c", "d", "e"]);
+
+      await sleep(400);
+      for (const store of [ours, theirs]) {
+        assert.equal(await store.get("c"), null);
+        assert.equal(await store.get("e"), null);
+        assert.deepEqual((await store.keys()).sort(), ["a", "b", "d"]);
+      }
+      assert.equal(await ours.has("c"), false);
+    });
+
+    it("prune() deletes expired envelopes under the prefix only, and nothing else", async () => {
+      const prefix = unique();
+      const store = kv(client, { prefix: prefix + "in:" });
+      const other = kv(client, { prefix: prefix + "out:" });
+      await store.set("old", 1, { expires: 0.05 });
+      await store.set("live", 2, { expires: 60 });
+      await store.set("forever", 3);
+      await other.set("old", 4, { expires: 0.05 });
+      await client.put(prefix + "in:not-json").value("plain text");
+      await client.put(prefix + "in:no-envelope").value('{"x":1}');
+      await sleep(100);
+      await store.prune();
+      assert.deepEqual((await client.getAll().prefix(prefix).keys()).sort(), [
+        `${prefix}in:forever`,
+        `${prefix}in:live`,
+        `${prefix}in:no-envelope`,
+        `${prefix}in:not-json`,
+        `${prefix}out:old`,
+      ]);
+    });
+
+    it("lists and iterates a large prefix in pages, in byte order, and clears only its prefix", async () => {
+      const prefix = unique();
+      const store = kv(client, { prefix: prefix + "big:" });
+      const n = 1234;
+      const keys = Array.from({ length: n }, (_, i) => `k${i}`);
+      for (let i = 0; i < n; i += 100) await Promise.all(keys.slice(i, i + 100).map((key) => store.set(key, key)));
+      await client.put(prefix + "big").value('{"expires":null,"value":"outside"}');
+      await client.put(prefix + "bih:x").value('{"expires":null,"value":"outside"}');
+      const seen = [];
+      for await (const [key, value] of store) {
+        assert.equal(value, key);
+        seen.push(key);
+      }
+      assert.deepEqual(seen, keys.slice().sort());
+      assert.equal((await store.entries()).length, n);
+      await store.clear();
+      assert.deepEqual(await store.keys(), []);
+      assert.deepEqual((await client.getAll().prefix(prefix).keys()).sort(), [`${prefix}big`, `${prefix}bih:x`]);
+    });
+
+    it("works on an etcd3 namespace, and close() leaves the client open as polystore does", async () => {
+      const prefix = unique();
+      const space = client.namespace(prefix);
+      const store = kv(space, { prefix: "p:" });
+      assert.equal(store.type, "ETCD3");
+      await store.set("k", 1);
+      assert.deepEqual(await store.keys(), ["k"]);
+      assert.deepEqual(await client.get(`${prefix}p:k`).json(), { expires: null, value: 1 });
+      await store.close();
+      assert.equal(await store.get("k"), 1);
+    });
+  });
+}

@@ -53,7 +53,11 @@ impl Slot {
         line.push_str(value);
         let end = line.len();
         line.push('}');
-        Slot { line, value: Some(start..end), expires }
+        Slot {
+            line,
+            value: Some(start..end),
+            expires,
+        }
     }
 
     fn foreign(key: &str, raw: &RawValue) -> Slot {
@@ -61,7 +65,11 @@ impl Slot {
         write_json_string(&mut line, key);
         line.push(':');
         line.push_str(raw.get());
-        Slot { line, value: None, expires: None }
+        Slot {
+            line,
+            value: None,
+            expires: None,
+        }
     }
 
     fn is_record(&self) -> bool {
@@ -122,8 +130,12 @@ impl JsonFile {
     pub fn open(path: &str) -> Result<Self> {
         let path = PathBuf::from(path);
         let shown = path.display().to_string();
-        let fail = |what: &str, e: &dyn std::fmt::Display| Error::new(NAME, format!("cannot {what} \"{shown}\": {e}"));
-        let name = path.file_name().ok_or_else(|| Error::new(NAME, format!("\"{shown}\" does not name a file")))?;
+        let fail = |what: &str, e: &dyn std::fmt::Display| {
+            Error::new(NAME, format!("cannot {what} \"{shown}\": {e}"))
+        };
+        let name = path
+            .file_name()
+            .ok_or_else(|| Error::new(NAME, format!("\"{shown}\" does not name a file")))?;
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -138,7 +150,13 @@ impl JsonFile {
         let mut temp_name = std::ffi::OsString::from(".");
         temp_name.push(name);
         temp_name.push(".polykv-tmp");
-        let mut file = JsonFile { temp: dir.join(temp_name), path, folder: Some(folder), slots: BTreeMap::new(), stamp: None };
+        let mut file = JsonFile {
+            temp: dir.join(temp_name),
+            path,
+            folder: Some(folder),
+            slots: BTreeMap::new(),
+            stamp: None,
+        };
         file.refresh()?;
         Ok(file)
     }
@@ -150,7 +168,10 @@ impl JsonFile {
     fn check_open(&self) -> Result<()> {
         match self.folder {
             Some(_) => Ok(()),
-            None => Err(Error::new(NAME, format!("the store at \"{}\" is closed", self.shown()))),
+            None => Err(Error::new(
+                NAME,
+                format!("the store at \"{}\" is closed", self.shown()),
+            )),
         }
     }
 
@@ -165,7 +186,12 @@ impl JsonFile {
                 self.stamp = None;
                 return Ok(());
             }
-            Err(e) => return Err(Error::new(NAME, format!("cannot read \"{}\": {e}", self.shown()))),
+            Err(e) => {
+                return Err(Error::new(
+                    NAME,
+                    format!("cannot read \"{}\": {e}", self.shown()),
+                ))
+            }
         };
         let stamp = Stamp::of(&meta);
         if self.stamp == Some(stamp) {
@@ -174,7 +200,13 @@ impl JsonFile {
         let text = fs::read_to_string(&self.path)
             .map_err(|e| Error::new(NAME, format!("cannot read \"{}\": {e}", self.shown())))?;
         self.slots = parse_document(&text).map_err(|why| {
-            Error::new(NAME, format!("cannot read \"{}\": {why}; fix or move the file, polykv will not overwrite it", self.shown()))
+            Error::new(
+                NAME,
+                format!(
+                    "cannot read \"{}\": {why}; fix or move the file, polykv will not overwrite it",
+                    self.shown()
+                ),
+            )
         })?;
         self.stamp = Some(stamp);
         Ok(())
@@ -182,13 +214,25 @@ impl JsonFile {
 
     /// Runs `change` on the freshest records under the lock and writes the result
     /// when `change` says something changed.
-    fn write_locked(&mut self, change: impl FnOnce(&mut BTreeMap<String, Slot>) -> bool) -> Result<()> {
+    fn write_locked(
+        &mut self,
+        change: impl FnOnce(&mut BTreeMap<String, Slot>) -> bool,
+    ) -> Result<()> {
         self.check_open()?;
         let locked = self.folder.as_ref().map(|f| f.lock());
         if let Some(Err(e)) = locked {
-            return Err(Error::new(NAME, format!("cannot lock the folder of \"{}\": {e}", self.shown())));
+            return Err(Error::new(
+                NAME,
+                format!("cannot lock the folder of \"{}\": {e}", self.shown()),
+            ));
         }
-        let result = self.refresh().and_then(|_| if change(&mut self.slots) { self.persist() } else { Ok(()) });
+        let result = self.refresh().and_then(|_| {
+            if change(&mut self.slots) {
+                self.persist()
+            } else {
+                Ok(())
+            }
+        });
         if let Some(folder) = &self.folder {
             let _ = folder.unlock();
         }
@@ -201,7 +245,12 @@ impl JsonFile {
 
     fn persist(&mut self) -> Result<()> {
         let text = render_document(&self.slots);
-        let fail = |e: std::io::Error| Error::new(NAME, format!("cannot write \"{}\": {e}", self.path.display()));
+        let fail = |e: std::io::Error| {
+            Error::new(
+                NAME,
+                format!("cannot write \"{}\": {e}", self.path.display()),
+            )
+        };
         let mut temp = File::create(&self.temp).map_err(fail)?;
         if let Err(e) = temp.write_all(text.as_bytes()).and_then(|_| temp.flush()) {
             let _ = fs::remove_file(&self.temp);
@@ -217,8 +266,12 @@ impl JsonFile {
 /// The JS side sends JSON.stringify output; check anyway: one bad write would make
 /// the whole file unreadable.
 fn checked_slot(key: &str, value: &str, expires_at: Option<i64>) -> Result<Slot> {
-    serde_json::from_str::<&RawValue>(value)
-        .map_err(|e| Error::new(NAME, format!("the value for key \"{key}\" is not JSON text: {e}")))?;
+    serde_json::from_str::<&RawValue>(value).map_err(|e| {
+        Error::new(
+            NAME,
+            format!("the value for key \"{key}\" is not JSON text: {e}"),
+        )
+    })?;
     Ok(Slot::record(key, value, expires_at))
 }
 
@@ -261,12 +314,20 @@ fn render_document(slots: &BTreeMap<String, Slot>) -> String {
 impl Backend for JsonFile {
     fn get(&mut self, key: &str) -> Result<Option<String>> {
         self.refresh()?;
-        Ok(self.slots.get(key).and_then(|slot| slot.live_value(now_ms())).map(str::to_owned))
+        Ok(self
+            .slots
+            .get(key)
+            .and_then(|slot| slot.live_value(now_ms()))
+            .map(str::to_owned))
     }
 
     fn has(&mut self, key: &str) -> Result<bool> {
         self.refresh()?;
-        Ok(self.slots.get(key).and_then(|slot| slot.live_value(now_ms())).is_some())
+        Ok(self
+            .slots
+            .get(key)
+            .and_then(|slot| slot.live_value(now_ms()))
+            .is_some())
     }
 
     fn set(&mut self, key: &str, value: &str, expires_at: Option<i64>) -> Result<()> {
@@ -315,7 +376,10 @@ impl Backend for JsonFile {
             .slots
             .range::<str, _>((start, Bound::Unbounded))
             .take_while(|(key, _)| key.starts_with(prefix))
-            .filter_map(|(key, slot)| slot.live_value(now).map(|value| (key.clone(), value.to_owned())))
+            .filter_map(|(key, slot)| {
+                slot.live_value(now)
+                    .map(|value| (key.clone(), value.to_owned()))
+            })
             .take(limit)
             .collect())
     }
@@ -368,8 +432,12 @@ mod tests {
         let mut file = JsonFile::open(path.to_str().unwrap()).unwrap();
         file.set("b", "{\"n\":1}", None).unwrap();
         file.set("a", "\"x\"", Some(4_000_000_000_000)).unwrap();
-        let doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
-        assert_eq!(doc, serde_json::json!({"a": {"expires": 4_000_000_000_000i64, "value": "x"}, "b": {"expires": null, "value": {"n": 1}}}));
+        let doc: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(
+            doc,
+            serde_json::json!({"a": {"expires": 4_000_000_000_000i64, "value": "x"}, "b": {"expires": null, "value": {"n": 1}}})
+        );
         let mut again = JsonFile::open(path.to_str().unwrap()).unwrap();
         assert_eq!(again.get("b").unwrap().as_deref(), Some("{\"n\":1}"));
         assert_eq!(again.scan_keys("", None, 10).unwrap(), ["a", "b"]);
@@ -405,7 +473,11 @@ mod tests {
     fn keeps_foreign_entries_and_reads_polystore_pretty_files() {
         let path = temp_file("foreign");
         fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, "{\n  \"k\": {\n    \"expires\": null,\n    \"value\": [1, 2]\n  },\n  \"junk\": 5\n}").unwrap();
+        fs::write(
+            &path,
+            "{\n  \"k\": {\n    \"expires\": null,\n    \"value\": [1, 2]\n  },\n  \"junk\": 5\n}",
+        )
+        .unwrap();
         let mut file = JsonFile::open(path.to_str().unwrap()).unwrap();
         assert_eq!(file.get("k").unwrap().as_deref(), Some("[1, 2]"));
         assert_eq!(file.get("junk").unwrap(), None);
@@ -415,13 +487,24 @@ mod tests {
 
     #[test]
     fn corrupt_files_are_errors_naming_the_path_and_stay_untouched() {
-        for (name, text, why) in [("trunc", "{\"a\":{\"expires\":null,\"val", "not valid JSON"), ("array", "[1,2]", "not an object")] {
+        for (name, text, why) in [
+            ("trunc", "{\"a\":{\"expires\":null,\"val", "not valid JSON"),
+            ("array", "[1,2]", "not an object"),
+        ] {
             let path = temp_file(name);
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(&path, text).unwrap();
-            let error = JsonFile::open(path.to_str().unwrap()).unwrap_err().to_string();
-            assert!(error.starts_with("[polykv] [FILE] cannot read \""), "{error}");
-            assert!(error.contains(path.to_str().unwrap()) && error.contains(why), "{error}");
+            let error = JsonFile::open(path.to_str().unwrap())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.starts_with("[polykv] [FILE] cannot read \""),
+                "{error}"
+            );
+            assert!(
+                error.contains(path.to_str().unwrap()) && error.contains(why),
+                "{error}"
+            );
             assert_eq!(fs::read_to_string(&path).unwrap(), text);
         }
     }
@@ -431,12 +514,31 @@ mod tests {
         let path = temp_file("batch");
         let mut file = JsonFile::open(path.to_str().unwrap()).unwrap();
         file.set("gone", "0", None).unwrap();
-        let write = |key: &str, value: Option<&str>| Change { key: key.into(), value: value.map(Into::into), expires_at: None };
-        file.write_many(vec![write("a", Some("1")), write("b", Some("2")), write("a", Some("3")), write("gone", None)]).unwrap();
-        let doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
-        assert_eq!(doc, serde_json::json!({"a": {"expires": null, "value": 3}, "b": {"expires": null, "value": 2}}));
-        let error = file.write_many(vec![write("c", Some("4")), write("d", Some("{bad"))]).unwrap_err();
-        assert!(error.to_string().contains("\"d\" is not JSON text"), "{error}");
+        let write = |key: &str, value: Option<&str>| Change {
+            key: key.into(),
+            value: value.map(Into::into),
+            expires_at: None,
+        };
+        file.write_many(vec![
+            write("a", Some("1")),
+            write("b", Some("2")),
+            write("a", Some("3")),
+            write("gone", None),
+        ])
+        .unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(
+            doc,
+            serde_json::json!({"a": {"expires": null, "value": 3}, "b": {"expires": null, "value": 2}})
+        );
+        let error = file
+            .write_many(vec![write("c", Some("4")), write("d", Some("{bad"))])
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("\"d\" is not JSON text"),
+            "{error}"
+        );
         assert_eq!(file.get("c").unwrap(), None, "a bad batch writes nothing");
     }
 

@@ -42,9 +42,17 @@ pub fn encode_key(key: &str) -> String {
     let mut out = String::with_capacity(key.len());
     for byte in key.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'~' | b'\'' | b'(' | b')' => {
-                out.push(byte as char)
-            }
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'!'
+            | b'~'
+            | b'\''
+            | b'('
+            | b')' => out.push(byte as char),
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }
@@ -76,11 +84,17 @@ impl Folder {
     /// Opens the folder, creating it (and its parents) when missing.
     pub fn open(path: &str) -> Result<Self> {
         let dir = PathBuf::from(path);
-        fs::create_dir_all(&dir).map_err(|e| Error::new(NAME, format!("cannot create the folder \"{path}\": {e}")))?;
+        fs::create_dir_all(&dir)
+            .map_err(|e| Error::new(NAME, format!("cannot create the folder \"{path}\": {e}")))?;
         if !dir.is_dir() {
             return Err(Error::new(NAME, format!("\"{path}\" is not a folder")));
         }
-        Ok(Folder { dir, closed: false, seq: 0, listing: None })
+        Ok(Folder {
+            dir,
+            closed: false,
+            seq: 0,
+            listing: None,
+        })
     }
 
     fn shown(&self) -> String {
@@ -89,7 +103,10 @@ impl Folder {
 
     fn check_open(&self) -> Result<()> {
         if self.closed {
-            return Err(Error::new(NAME, format!("the store at \"{}\" is closed", self.shown())));
+            return Err(Error::new(
+                NAME,
+                format!("the store at \"{}\" is closed", self.shown()),
+            ));
         }
         Ok(())
     }
@@ -106,7 +123,10 @@ impl Folder {
         }
         // The encoding already guarantees it; a cheap second look costs nothing.
         if name.contains('/') || name.contains('\0') || name == "." || name == ".." {
-            return Err(Error::new(NAME, format!("the key \"{key}\" cannot be a file name")));
+            return Err(Error::new(
+                NAME,
+                format!("the key \"{key}\" cannot be a file name"),
+            ));
         }
         Ok(self.dir.join(name))
     }
@@ -116,13 +136,25 @@ impl Folder {
         let text = match fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::new(NAME, format!("cannot read \"{}\": {e}", path.display()))),
+            Err(e) => {
+                return Err(Error::new(
+                    NAME,
+                    format!("cannot read \"{}\": {e}", path.display()),
+                ))
+            }
         };
         if text.is_empty() {
             return Ok(None); // being created right now, or a create that never got its write
         }
-        Envelope::parse(&text)
-            .map_err(|e| Error::new(NAME, format!("cannot read \"{}\": the file is not valid JSON ({e})", path.display())))
+        Envelope::parse(&text).map_err(|e| {
+            Error::new(
+                NAME,
+                format!(
+                    "cannot read \"{}\": the file is not valid JSON ({e})",
+                    path.display()
+                ),
+            )
+        })
     }
 
     fn live(&self, key: &str) -> Result<Option<Envelope>> {
@@ -133,12 +165,16 @@ impl Folder {
     /// Our keys in the folder, with their paths, that start with `prefix` (unsorted).
     fn list(&self, prefix: &str) -> Result<Vec<(String, PathBuf)>> {
         self.check_open()?;
-        let entries = fs::read_dir(&self.dir).map_err(|e| Error::new(NAME, format!("cannot list \"{}\": {e}", self.shown())))?;
+        let entries = fs::read_dir(&self.dir)
+            .map_err(|e| Error::new(NAME, format!("cannot list \"{}\": {e}", self.shown())))?;
         let mut found = Vec::new();
         for entry in entries {
-            let entry = entry.map_err(|e| Error::new(NAME, format!("cannot list \"{}\": {e}", self.shown())))?;
+            let entry = entry
+                .map_err(|e| Error::new(NAME, format!("cannot list \"{}\": {e}", self.shown())))?;
             let name = entry.file_name();
-            let Some(key) = name.to_str().and_then(decode_name) else { continue };
+            let Some(key) = name.to_str().and_then(decode_name) else {
+                continue;
+            };
             if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
                 continue; // a folder named like a record is not ours either
             }
@@ -161,10 +197,16 @@ impl Backend for Folder {
 
     fn set(&mut self, key: &str, value: &str, expires_at: Option<i64>) -> Result<()> {
         let path = self.file_for(key)?;
-        let record = Envelope::new(value, expires_at)
-            .map_err(|e| Error::new(NAME, format!("the value for key \"{key}\" is not JSON text: {e}")))?;
+        let record = Envelope::new(value, expires_at).map_err(|e| {
+            Error::new(
+                NAME,
+                format!("the value for key \"{key}\" is not JSON text: {e}"),
+            )
+        })?;
         let text = record.to_json();
-        let fail = |e: std::io::Error| Error::new(NAME, format!("cannot write \"{}\": {e}", path.display()));
+        let fail = |e: std::io::Error| {
+            Error::new(NAME, format!("cannot write \"{}\": {e}", path.display()))
+        };
         // A new key of at most one page: create the record itself, exclusively, and
         // write it in one call. Readers (and a crash) can only see no file, an empty
         // file (read as missing, as polystore does) or the whole record, since a write
@@ -184,7 +226,9 @@ impl Backend for Folder {
         // Replacing a record (or a big one): a temp file renamed over it, so the old
         // record stays whole until the new one is.
         self.seq += 1;
-        let temp = self.dir.join(format!(".polykv-{}-{}.tmp", std::process::id(), self.seq));
+        let temp = self
+            .dir
+            .join(format!(".polykv-{}-{}.tmp", std::process::id(), self.seq));
         let written = File::create(&temp).and_then(|mut file| file.write_all(text.as_bytes()));
         if let Err(e) = written.and_then(|_| fs::rename(&temp, &path)) {
             let _ = fs::remove_file(&temp);
@@ -196,9 +240,10 @@ impl Backend for Folder {
     fn del(&mut self, key: &str) -> Result<()> {
         let path = self.file_for(key)?;
         match fs::remove_file(&path) {
-            Err(e) if e.kind() != ErrorKind::NotFound => {
-                Err(Error::new(NAME, format!("cannot delete \"{}\": {e}", path.display())))
-            }
+            Err(e) if e.kind() != ErrorKind::NotFound => Err(Error::new(
+                NAME,
+                format!("cannot delete \"{}\": {e}", path.display()),
+            )),
             _ => Ok(()),
         }
     }
@@ -207,7 +252,8 @@ impl Backend for Folder {
         let (listed, keys) = match (self.listing.take(), after) {
             (Some((listed, keys)), Some(_)) if listed == prefix => (listed, keys),
             _ => {
-                let mut keys: Vec<String> = self.list(prefix)?.into_iter().map(|(key, _)| key).collect();
+                let mut keys: Vec<String> =
+                    self.list(prefix)?.into_iter().map(|(key, _)| key).collect();
                 keys.sort_unstable();
                 (prefix.to_owned(), keys)
             }
@@ -223,7 +269,9 @@ impl Backend for Folder {
                 break;
             }
             // Gone or unreadable since it was listed: skip it, as a listing would have.
-            let Ok(Some(record)) = self.read(&self.dir.join(encode_key(key) + SUFFIX)) else { continue };
+            let Ok(Some(record)) = self.read(&self.dir.join(encode_key(key) + SUFFIX)) else {
+                continue;
+            };
             if record.is_live(now) {
                 page.push((key.clone(), record.value.get().to_owned()));
             }
@@ -243,7 +291,10 @@ impl Backend for Folder {
             }
             match fs::remove_file(&path) {
                 Err(e) if e.kind() != ErrorKind::NotFound => {
-                    return Err(Error::new(NAME, format!("cannot delete \"{}\": {e}", path.display())))
+                    return Err(Error::new(
+                        NAME,
+                        format!("cannot delete \"{}\": {e}", path.display()),
+                    ))
                 }
                 _ => {}
             }
@@ -297,14 +348,26 @@ mod tests {
     fn keys_never_leave_the_folder() {
         let path = temp_dir("escape");
         let mut folder = Folder::open(&path).unwrap();
-        for key in ["../evil", "/etc/passwd", "..", ".", "a\0b", "%2e%2e/x", "..\\x", "%2F"] {
+        for key in [
+            "../evil",
+            "/etc/passwd",
+            "..",
+            ".",
+            "a\0b",
+            "%2e%2e/x",
+            "..\\x",
+            "%2F",
+        ] {
             folder.set(key, "1", None).unwrap();
             let file = folder.file_for(key).unwrap();
             assert_eq!(file.parent().unwrap(), folder.dir.as_path(), "{key:?}");
             assert_eq!(folder.get(key).unwrap().as_deref(), Some("1"), "{key:?}");
         }
         let parent = folder.dir.parent().unwrap();
-        let outside: Vec<_> = fs::read_dir(parent).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let outside: Vec<_> = fs::read_dir(parent)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(outside, ["store"]);
         let mut keys = folder.scan_keys("", None, 100).unwrap();
         keys.sort();
@@ -324,7 +387,10 @@ mod tests {
         fs::write(format!("{path}p%3A8.json"), "{\"something\":\"else\"}").unwrap();
         fs::create_dir(format!("{path}p%3A7.json")).unwrap();
         assert_eq!(folder.scan_keys("p:", None, 2).unwrap(), ["p:1", "p:2"]);
-        assert_eq!(folder.scan("p:", Some("p:2"), 2).unwrap(), [("p:3".to_string(), "\"v\"".to_string())]);
+        assert_eq!(
+            folder.scan("p:", Some("p:2"), 2).unwrap(),
+            [("p:3".to_string(), "\"v\"".to_string())]
+        );
         folder.clear("p:").unwrap();
         assert_eq!(folder.scan_keys("", None, 10).unwrap(), ["q"]);
         assert!(fs::metadata(format!("{path}notes.txt")).is_ok());
@@ -340,13 +406,19 @@ mod tests {
         let file = folder.file_for("k").unwrap();
         let first = std::os::unix::fs::MetadataExt::ino(&fs::metadata(&file).unwrap());
         folder.set("k", "2", None).unwrap();
-        assert_ne!(std::os::unix::fs::MetadataExt::ino(&fs::metadata(&file).unwrap()), first);
+        assert_ne!(
+            std::os::unix::fs::MetadataExt::ino(&fs::metadata(&file).unwrap()),
+            first
+        );
         let big = format!("\"{}\"", "x".repeat(5000));
         folder.set("big", &big, None).unwrap();
         assert_eq!(folder.get("big").unwrap().as_deref(), Some(big.as_str()));
         fs::write(folder.file_for("empty").unwrap(), "").unwrap();
         assert_eq!(folder.get("empty").unwrap(), None);
-        let names: Vec<_> = fs::read_dir(&folder.dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let names: Vec<_> = fs::read_dir(&folder.dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
         assert!(names.iter().all(|n| n.ends_with(".json")), "{names:?}");
     }
 
@@ -371,9 +443,15 @@ mod tests {
         let mut folder = Folder::open(&path).unwrap();
         fs::write(format!("{path}k.json"), "{\"expires\":nu").unwrap();
         let error = folder.get("k").unwrap_err().to_string();
-        assert!(error.starts_with("[polykv] [FOLDER] cannot read \"") && error.contains("k.json"), "{error}");
+        assert!(
+            error.starts_with("[polykv] [FOLDER] cannot read \"") && error.contains("k.json"),
+            "{error}"
+        );
         assert!(folder.scan_keys("", None, 10).unwrap().is_empty());
-        let error = folder.set(&"x".repeat(300), "1", None).unwrap_err().to_string();
+        let error = folder
+            .set(&"x".repeat(300), "1", None)
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("too long"), "{error}");
     }
 }

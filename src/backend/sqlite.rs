@@ -41,7 +41,8 @@ impl Sqlite {
     /// Opens (creating the file, its folders and the table when missing) the database
     /// at `path`; `:memory:` is a private in-memory database.
     pub fn open(path: &str) -> Result<Self> {
-        let fail = |e: &dyn std::fmt::Display| Error::new(NAME, format!("cannot open \"{path}\": {e}"));
+        let fail =
+            |e: &dyn std::fmt::Display| Error::new(NAME, format!("cannot open \"{path}\": {e}"));
         let memory = path == ":memory:" || path.is_empty();
         if !memory {
             if let Some(parent) = std::path::Path::new(path).parent() {
@@ -50,7 +51,8 @@ impl Sqlite {
                 }
             }
         }
-        let conn = Connection::open(if memory { ":memory:" } else { path }).map_err(|e| fail(&e))?;
+        let conn =
+            Connection::open(if memory { ":memory:" } else { path }).map_err(|e| fail(&e))?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| fail(&e))?;
         if !memory {
             // The first statement that reads the file: a file that is not a database fails here.
@@ -65,11 +67,20 @@ impl Sqlite {
         )
         .map_err(|e| fail(&e))?;
         conn.set_prepared_statement_cache_capacity(32);
-        Ok(Sqlite { conn: Some(conn), path: if memory { ":memory:".into() } else { path.into() } })
+        Ok(Sqlite {
+            conn: Some(conn),
+            path: if memory {
+                ":memory:".into()
+            } else {
+                path.into()
+            },
+        })
     }
 
     fn conn(&self) -> Result<&Connection> {
-        self.conn.as_ref().ok_or_else(|| Error::new(NAME, format!("the store at \"{}\" is closed", self.path)))
+        self.conn
+            .as_ref()
+            .ok_or_else(|| Error::new(NAME, format!("the store at \"{}\" is closed", self.path)))
     }
 
     fn fail(&self, what: &str, e: rusqlite::Error) -> Error {
@@ -121,7 +132,9 @@ impl Sqlite {
 /// a number through SQL; numbers are valid JSON text too.
 fn value_text(row: &Row, index: usize) -> rusqlite::Result<String> {
     Ok(match row.get_ref(index)? {
-        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => {
+            String::from_utf8_lossy(bytes).into_owned()
+        }
         ValueRef::Integer(n) => n.to_string(),
         ValueRef::Real(x) => x.to_string(),
         ValueRef::Null => "null".into(),
@@ -132,8 +145,10 @@ impl Backend for Sqlite {
     fn get(&mut self, key: &str) -> Result<Option<String>> {
         let conn = self.conn()?;
         let run = || -> rusqlite::Result<Option<String>> {
-            let mut stmt = conn.prepare_cached(&format!("SELECT value FROM kv WHERE id = ?1 AND {LIVE}"))?;
-            stmt.query_row(params![key, now_ms()], |row| value_text(row, 0)).optional()
+            let mut stmt =
+                conn.prepare_cached(&format!("SELECT value FROM kv WHERE id = ?1 AND {LIVE}"))?;
+            stmt.query_row(params![key, now_ms()], |row| value_text(row, 0))
+                .optional()
         };
         run().map_err(|e| self.fail("get", e))
     }
@@ -152,21 +167,34 @@ impl Backend for Sqlite {
 
     fn del(&mut self, key: &str) -> Result<()> {
         let conn = self.conn()?;
-        let run = || conn.prepare_cached("DELETE FROM kv WHERE id = ?1")?.execute([key]);
+        let run = || {
+            conn.prepare_cached("DELETE FROM kv WHERE id = ?1")?
+                .execute([key])
+        };
         run().map(|_| ()).map_err(|e| self.fail("del", e))
     }
 
     fn has(&mut self, key: &str) -> Result<bool> {
         let conn = self.conn()?;
-        let run = || conn.prepare_cached(&format!("SELECT 1 FROM kv WHERE id = ?1 AND {LIVE}"))?.exists(params![key, now_ms()]);
+        let run = || {
+            conn.prepare_cached(&format!("SELECT 1 FROM kv WHERE id = ?1 AND {LIVE}"))?
+                .exists(params![key, now_ms()])
+        };
         run().map_err(|e| self.fail("has", e))
     }
 
     fn scan(&mut self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<Entry>> {
-        self.run_scan(prefix, after, limit, true, |row| Ok((row.get::<_, String>(0)?, value_text(row, 1)?)))
+        self.run_scan(prefix, after, limit, true, |row| {
+            Ok((row.get::<_, String>(0)?, value_text(row, 1)?))
+        })
     }
 
-    fn scan_keys(&mut self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+    fn scan_keys(
+        &mut self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>> {
         self.run_scan(prefix, after, limit, false, |row| row.get::<_, String>(0))
     }
 
@@ -175,10 +203,12 @@ impl Backend for Sqlite {
         let run = || -> rusqlite::Result<usize> {
             match (prefix, prefix_upper_bound(prefix)) {
                 ("", _) => conn.prepare_cached("DELETE FROM kv")?.execute([]),
-                (_, Some(upper)) => {
-                    conn.prepare_cached("DELETE FROM kv WHERE id >= ?1 AND id < ?2")?.execute(params![prefix, upper])
-                }
-                (_, None) => conn.prepare_cached("DELETE FROM kv WHERE id >= ?1")?.execute([prefix]),
+                (_, Some(upper)) => conn
+                    .prepare_cached("DELETE FROM kv WHERE id >= ?1 AND id < ?2")?
+                    .execute(params![prefix, upper]),
+                (_, None) => conn
+                    .prepare_cached("DELETE FROM kv WHERE id >= ?1")?
+                    .execute([prefix]),
             }
         };
         run().map(|_| ()).map_err(|e| self.fail("clear", e))
@@ -186,7 +216,10 @@ impl Backend for Sqlite {
 
     fn prune(&mut self) -> Result<()> {
         let conn = self.conn()?;
-        let run = || conn.prepare_cached("DELETE FROM kv WHERE expires_at <= ?1")?.execute([now_ms()]);
+        let run = || {
+            conn.prepare_cached("DELETE FROM kv WHERE expires_at <= ?1")?
+                .execute([now_ms()])
+        };
         run().map(|_| ()).map_err(|e| self.fail("prune", e))
     }
 
@@ -233,7 +266,10 @@ mod tests {
         }
         db.set("a:5", "0", Some(1)).unwrap(); // long expired
         let first = db.scan("a:", None, 2).unwrap();
-        assert_eq!(first.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), ["a:1", "a:2"]);
+        assert_eq!(
+            first.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
+            ["a:1", "a:2"]
+        );
         let second = db.scan_keys("a:", Some("a:2"), 2).unwrap();
         assert_eq!(second, ["a:3", "a:4"]);
         assert!(db.scan_keys("a:", Some("a:4"), 2).unwrap().is_empty());
@@ -259,15 +295,36 @@ mod tests {
     fn prefix_queries_are_primary_key_range_searches() {
         let db = Sqlite::open(":memory:").unwrap();
         let conn = db.conn().unwrap();
-        for (values, after, upper) in [(true, false, true), (false, true, true), (true, true, false)] {
-            let sql = format!("EXPLAIN QUERY PLAN {}", Sqlite::scan_sql(values, after, upper));
-            let args: Vec<rusqlite::types::Value> = vec!["p".to_string().into(), 0.into(), 10.into(), "q".to_string().into()];
+        for (values, after, upper) in [
+            (true, false, true),
+            (false, true, true),
+            (true, true, false),
+        ] {
+            let sql = format!(
+                "EXPLAIN QUERY PLAN {}",
+                Sqlite::scan_sql(values, after, upper)
+            );
+            let args: Vec<rusqlite::types::Value> = vec![
+                "p".to_string().into(),
+                0.into(),
+                10.into(),
+                "q".to_string().into(),
+            ];
             let args = &args[..if upper { 4 } else { 3 }];
-            let plan: String = conn.query_row(&sql, rusqlite::params_from_iter(args), |r| r.get(3)).unwrap();
-            assert!(plan.starts_with("SEARCH kv USING INDEX sqlite_autoindex_kv_1 (id>"), "{plan}");
+            let plan: String = conn
+                .query_row(&sql, rusqlite::params_from_iter(args), |r| r.get(3))
+                .unwrap();
+            assert!(
+                plan.starts_with("SEARCH kv USING INDEX sqlite_autoindex_kv_1 (id>"),
+                "{plan}"
+            );
         }
         let plan: String = conn
-            .query_row("EXPLAIN QUERY PLAN DELETE FROM kv WHERE expires_at <= ?1", [0], |r| r.get(3))
+            .query_row(
+                "EXPLAIN QUERY PLAN DELETE FROM kv WHERE expires_at <= ?1",
+                [0],
+                |r| r.get(3),
+            )
             .unwrap();
         assert!(plan.contains("idx_kv_expires_at"), "{plan}");
     }
@@ -279,7 +336,11 @@ mod tests {
         db.set("new", "1", Some(now_ms() + 60_000)).unwrap();
         db.set("forever", "1", None).unwrap();
         db.prune().unwrap();
-        let count: i64 = db.conn().unwrap().query_row("SELECT COUNT(*) FROM kv", [], |r| r.get(0)).unwrap();
+        let count: i64 = db
+            .conn()
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM kv", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(count, 2);
     }
 
@@ -287,7 +348,11 @@ mod tests {
     fn file_database_uses_wal_and_survives_reopen() {
         let path = temp_path("reopen");
         let mut db = Sqlite::open(&path).unwrap();
-        let mode: String = db.conn().unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let mode: String = db
+            .conn()
+            .unwrap()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
         db.set("k", "\"v\"", None).unwrap();
         db.close().unwrap();
@@ -300,10 +365,22 @@ mod tests {
     fn a_file_that_is_not_a_database_is_a_clear_error() {
         let path = temp_path("corrupt");
         std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap()).unwrap();
-        std::fs::write(&path, "this is not a database, it is a text file with enough bytes to have a header....").unwrap();
+        std::fs::write(
+            &path,
+            "this is not a database, it is a text file with enough bytes to have a header....",
+        )
+        .unwrap();
         let error = Sqlite::open(&path).unwrap_err().to_string();
-        assert!(error.starts_with("[polykv] [SQLITE] cannot open \""), "{error}");
-        assert!(error.contains(&path) && error.contains("not a database"), "{error}");
-        assert!(std::fs::read_to_string(&path).unwrap().starts_with("this is not"));
+        assert!(
+            error.starts_with("[polykv] [SQLITE] cannot open \""),
+            "{error}"
+        );
+        assert!(
+            error.contains(&path) && error.contains("not a database"),
+            "{error}"
+        );
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .starts_with("this is not"));
     }
 }

@@ -20,8 +20,15 @@ fn js_error(error: Error) -> napi::Error {
     napi::Error::from_reason(error.to_string())
 }
 
-fn open(kind: &'static str, backend: crate::core::error::Result<impl Backend + 'static>) -> napi::Result<NativeStore> {
-    Ok(NativeStore { backend: Box::new(backend.map_err(js_error)?), kind, closed: false })
+fn open(
+    kind: &'static str,
+    backend: crate::core::error::Result<impl Backend + 'static>,
+) -> napi::Result<NativeStore> {
+    Ok(NativeStore {
+        backend: Box::new(backend.map_err(js_error)?),
+        kind,
+        closed: false,
+    })
 }
 
 /// A JS number deadline (ms) as whole ms; NaN/∞ would be a bug upstream.
@@ -29,7 +36,10 @@ fn deadline(expires_at: Option<f64>, kind: &'static str) -> napi::Result<Option<
     match expires_at {
         None => Ok(None),
         Some(ms) if ms.is_finite() => Ok(Some(ms.ceil() as i64)),
-        Some(ms) => Err(js_error(Error::new(kind, format!("the expiry deadline must be a finite number of ms, got {ms}")))),
+        Some(ms) => Err(js_error(Error::new(
+            kind,
+            format!("the expiry deadline must be a finite number of ms, got {ms}"),
+        ))),
     }
 }
 
@@ -70,19 +80,33 @@ impl NativeStore {
     #[napi(catch_unwind)]
     pub fn set(&mut self, key: String, value: String, expires_at: Option<f64>) -> napi::Result<()> {
         let deadline = deadline(expires_at, self.kind)?;
-        self.backend()?.set(&key, &value, deadline).map_err(js_error)
+        self.backend()?
+            .set(&key, &value, deadline)
+            .map_err(js_error)
     }
 
     /// Several writes in one go (the JSON file does them in one rewrite): `values[i]`
     /// null deletes `keys[i]`; `deadlines[i]` as in `set`.
     #[napi(catch_unwind)]
-    pub fn write_many(&mut self, keys: Vec<String>, values: Vec<Option<String>>, deadlines: Vec<Option<f64>>) -> napi::Result<()> {
+    pub fn write_many(
+        &mut self,
+        keys: Vec<String>,
+        values: Vec<Option<String>>,
+        deadlines: Vec<Option<f64>>,
+    ) -> napi::Result<()> {
         if keys.len() != values.len() || keys.len() != deadlines.len() {
-            return Err(js_error(Error::new(self.kind, "writeMany needs as many values and deadlines as keys")));
+            return Err(js_error(Error::new(
+                self.kind,
+                "writeMany needs as many values and deadlines as keys",
+            )));
         }
         let mut writes = Vec::with_capacity(keys.len());
         for ((key, value), expires_at) in keys.into_iter().zip(values).zip(deadlines) {
-            writes.push(Change { key, value, expires_at: deadline(expires_at, self.kind)? });
+            writes.push(Change {
+                key,
+                value,
+                expires_at: deadline(expires_at, self.kind)?,
+            });
         }
         self.backend()?.write_many(writes).map_err(js_error)
     }
@@ -101,12 +125,23 @@ impl NativeStore {
     /// as JSON text (one `JSON.parse` on the JS side): `[[key, value], …]`, or
     /// `[key, …]` when `values` is false. Fewer than `limit` items: the last page.
     #[napi(catch_unwind)]
-    pub fn scan(&mut self, prefix: String, after: Option<String>, limit: u32, values: bool) -> napi::Result<String> {
+    pub fn scan(
+        &mut self,
+        prefix: String,
+        after: Option<String>,
+        limit: u32,
+        values: bool,
+    ) -> napi::Result<String> {
         let limit = limit.max(1) as usize;
         let backend = self.backend()?;
         let mut out = String::from("[");
         if values {
-            for (i, (key, value)) in backend.scan(&prefix, after.as_deref(), limit).map_err(js_error)?.iter().enumerate() {
+            for (i, (key, value)) in backend
+                .scan(&prefix, after.as_deref(), limit)
+                .map_err(js_error)?
+                .iter()
+                .enumerate()
+            {
                 out.push_str(if i == 0 { "[" } else { ",[" });
                 write_json_string(&mut out, key);
                 out.push(',');
@@ -114,7 +149,12 @@ impl NativeStore {
                 out.push(']');
             }
         } else {
-            for (i, key) in backend.scan_keys(&prefix, after.as_deref(), limit).map_err(js_error)?.iter().enumerate() {
+            for (i, key) in backend
+                .scan_keys(&prefix, after.as_deref(), limit)
+                .map_err(js_error)?
+                .iter()
+                .enumerate()
+            {
                 if i > 0 {
                     out.push(',');
                 }

@@ -8,7 +8,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch, the same clock as JS `Date.now()`.
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 #[derive(Debug)]
@@ -22,7 +25,10 @@ pub struct Envelope {
 impl Envelope {
     /// `value` must be valid JSON text (the JS side made it with `JSON.stringify`).
     pub fn new(value: &str, expires: Option<i64>) -> Result<Self, serde_json::Error> {
-        Ok(Envelope { expires, value: RawValue::from_string(value.to_owned())? })
+        Ok(Envelope {
+            expires,
+            value: RawValue::from_string(value.to_owned())?,
+        })
     }
 
     /// Reads one record. `Ok(None)` for JSON that is not a record of ours (no `value`
@@ -44,7 +50,9 @@ impl Envelope {
             None => None,
             // polystore computes `Date.now() + seconds * 1000`, which may have a
             // fraction; rounding up keeps "expired when now >= deadline" identical.
-            Some(raw) => serde_json::from_str::<Option<f64>>(raw.get()).ok()?.map(|ms| ms.ceil() as i64),
+            Some(raw) => serde_json::from_str::<Option<f64>>(raw.get())
+                .ok()?
+                .map(|ms| ms.ceil() as i64),
         };
         Some(Envelope { expires, value })
     }
@@ -86,7 +94,10 @@ mod tests {
     #[test]
     fn round_trips_compact_and_keeps_value_text() {
         let e = Envelope::new(r#"{"a":[1,2]}"#, Some(1700000000123)).unwrap();
-        assert_eq!(e.to_json(), r#"{"expires":1700000000123,"value":{"a":[1,2]}}"#);
+        assert_eq!(
+            e.to_json(),
+            r#"{"expires":1700000000123,"value":{"a":[1,2]}}"#
+        );
         let back = Envelope::parse(&e.to_json()).unwrap().unwrap();
         assert_eq!(back.expires, Some(1700000000123));
         assert_eq!(back.value.get(), r#"{"a":[1,2]}"#);
@@ -103,7 +114,9 @@ mod tests {
 
     #[test]
     fn fractional_deadline_rounds_up() {
-        let e = Envelope::parse(r#"{"expires":1004.9999999,"value":1}"#).unwrap().unwrap();
+        let e = Envelope::parse(r#"{"expires":1004.9999999,"value":1}"#)
+            .unwrap()
+            .unwrap();
         assert_eq!(e.expires, Some(1005));
         assert!(e.is_live(1004));
         assert!(!e.is_live(1005));
@@ -112,8 +125,12 @@ mod tests {
     #[test]
     fn foreign_json_reads_as_missing_and_bad_text_errors() {
         assert!(Envelope::parse(r#"{"other":1}"#).unwrap().is_none());
-        assert!(Envelope::parse(r#"{"expires":null,"value":null}"#).unwrap().is_none());
-        assert!(Envelope::parse(r#"{"expires":"soon","value":1}"#).unwrap().is_none());
+        assert!(Envelope::parse(r#"{"expires":null,"value":null}"#)
+            .unwrap()
+            .is_none());
+        assert!(Envelope::parse(r#"{"expires":"soon","value":1}"#)
+            .unwrap()
+            .is_none());
         assert!(Envelope::parse("[1,2]").unwrap().is_none());
         assert!(Envelope::parse(r#"{"expires":null,"val"#).is_err());
     }

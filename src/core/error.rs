@@ -14,7 +14,10 @@ pub struct Error {
 
 impl Error {
     pub fn new(backend: &'static str, message: impl Into<String>) -> Self {
-        Error { backend, message: message.into() }
+        Error {
+            backend,
+            message: message.into(),
+        }
     }
 }
 

@@ -6,7 +6,10 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient } from "redis";
 import polystore from "polystore";
@@ -41,11 +44,29 @@ function freePort() {
   });
 }
 
+// Resolves once something accepts TCP connections on the port (up to 5 s).
+async function listening(port) {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise((resolve) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
 // Runs a small script in a fresh node process; resolves { code, stdout, stderr, ms }.
-function runNode(source, timeoutMs = 20000) {
+function runNode(source, timeoutMs = 20000, env = {}) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, ["-e", source], { stdio: ["ignore", "pipe", "pipe"] });
+    const childEnv = { ...process.env, ...env };
+    for (const name of Object.keys(childEnv)) if (childEnv[name] === null) delete childEnv[name];
+    const child = spawn(process.execPath, ["-e", source], { stdio: ["ignore", "pipe", "pipe"], env: childEnv });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -100,7 +121,7 @@ if (!URL_) {
       assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
       for (const result of results) {
         assert.equal(result.status, "rejected");
-        assert.match(result.reason.message, new RegExp(`cannot reach redis://127\\.0\\.0\\.1:${port}/0`));
+        assert.match(result.reason.message, new RegExp(`cannot connect to redis://127\\.0\\.0\\.1:${port}/0`));
         assert.ok(!result.reason.message.includes("hunter2"), result.reason.message);
       }
       await store.close();
@@ -321,6 +342,50 @@ if (!URL_) {
       assert.equal(code, 0, stderr);
       assert.equal(stdout.trim(), "still here");
       assert.ok(ms < 10000, `exited after ${ms} ms`);
+    });
+  });
+
+  describe("rediss:// native (TLS)", () => {
+    const tools = spawnSync("openssl", ["version"]).status === 0 && spawnSync("redis-server", ["--version"]).status === 0;
+    it("connects over TLS with the password from the URL; refuses an unknown authority and a wrong password", { skip: !tools && !process.env.CI && "openssl or redis-server is missing" }, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "polykv-tls-"));
+      const openssl = (...args) => {
+        const result = spawnSync("openssl", args, { cwd: dir });
+        assert.equal(result.status, 0, String(result.stderr));
+      };
+      openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=polykv test CA");
+      openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
+      writeFileSync(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+      openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf");
+      const port = await freePort();
+      const server = spawn(
+        "redis-server",
+        ["--port", "0", "--tls-port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--requirepass", "s3cret",
+         "--tls-cert-file", "server.pem", "--tls-key-file", "server.key", "--tls-ca-cert-file", "ca.pem", "--tls-auth-clients", "no"],
+        { cwd: dir, stdio: "ignore" },
+      );
+      try {
+        await listening(port);
+        const script = (url) => `
+          const kv = require(${JSON.stringify(indexPath)});
+          const store = kv(${JSON.stringify(url)}, { prefix: "tls:" });
+          store.set("k", { secure: true }).then(() => store.get("k")).then(
+            (value) => { console.log(JSON.stringify(value)); return store.close(); },
+            (error) => { console.log("ERROR " + error.message); return store.close(); },
+          );
+        `;
+        const trusted = { SSL_CERT_FILE: join(dir, "ca.pem") };
+        const good = await runNode(script(`rediss://:s3cret@127.0.0.1:${port}/0`), 20000, trusted);
+        assert.equal(good.stdout.trim(), '{"secure":true}', good.stderr);
+        const wrongPassword = await runNode(script(`rediss://:wr0ng@127.0.0.1:${port}/0`), 20000, trusted);
+        assert.match(wrongPassword.stdout, /^ERROR \[polykv\] \[redis\] cannot connect to rediss:\/\/127\.0\.0\.1:\d+\/0: .*(auth|password)/i);
+        assert.ok(!wrongPassword.stdout.includes("wr0ng"));
+        const unknownAuthority = await runNode(script(`rediss://:s3cret@127.0.0.1:${port}/0`), 20000, { SSL_CERT_FILE: null });
+        assert.match(unknownAuthority.stdout, /^ERROR .*(certificate|issuer)/i);
+      } finally {
+        server.kill("SIGKILL");
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 

@@ -21,6 +21,11 @@
 const native = require("../../native.js");
 const { encode } = require("../json.js");
 
+// A batch this long is sent at once, without waiting for the end of the tick, so a
+// burst of thousands of calls reaches Redis in pieces while JS is still queuing.
+// (Smaller chunks measured slower at 64 calls in flight: each crossing costs a wake-up.)
+const CHUNK = 1024;
+
 const GET = 0;
 const SET = 1;
 const HAS = 2;
@@ -114,18 +119,21 @@ class RedisNativeDriver {
     }
   }
 
+  #start() {
+    queueMicrotask(this.#flush);
+    return (this.#batch = new Batch());
+  }
+
   #push(op, key) {
-    let batch = this.#batch;
-    if (batch === null) {
-      batch = this.#batch = new Batch();
-      queueMicrotask(this.#flush);
-    }
+    const batch = this.#batch ?? this.#start();
     batch.ops.push(op);
     batch.keys.push(key);
-    return new Promise((resolve, reject) => {
+    const done = new Promise((resolve, reject) => {
       batch.resolve.push(resolve);
       batch.reject.push(reject);
     });
+    if (batch.ops.length >= CHUNK) this.#send();
+    return done;
   }
 
   // Sends the queued batch, if any (also called by the group methods to keep order).
@@ -150,10 +158,10 @@ class RedisNativeDriver {
   set(key, value, seconds) {
     const text = encode(key, value); // throws before anything is queued
     const ms = seconds === null || seconds === undefined ? 0 : Math.max(1, Math.round(seconds * 1000));
-    const done = this.#push(SET, key);
-    this.#batch.values.push(text);
-    this.#batch.expires.push(ms);
-    return done;
+    const batch = this.#batch ?? this.#start();
+    batch.values.push(text);
+    batch.expires.push(ms);
+    return this.#push(SET, key);
   }
 
   has(key) {

@@ -15,8 +15,9 @@
 //!
 //! Order: jobs go through one channel into one worker task that owns the connection,
 //! so operations reach Redis in the order JS issued them (`set` then `get` without an
-//! `await` in between reads the new value). Group jobs (keys, entries, clear, scan
-//! pages) start after everything queued before them has been answered.
+//! `await` in between reads the new value): the worker queues each round on the one
+//! connection before it takes the next job, and Redis runs one connection's commands
+//! in order. Rounds do not wait for each other's answers, so several can be in flight.
 //!
 //! Failure: a dropped connection is reopened by the next job; while Redis is
 //! unreachable every job fails within [`CONNECT_TIMEOUT`] (at once when the previous
@@ -26,7 +27,10 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::OnceLock;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use redis::aio::MultiplexedConnection;
@@ -63,12 +67,6 @@ impl RedisConfig {
             let reason = e.detail().unwrap_or("it cannot be parsed").to_string();
             format!("invalid Redis URL {}: {reason}", hide_password(url))
         })?;
-        if !info.addr().is_supported() {
-            return Err(format!(
-                "{} needs TLS, which this build of polykv does not include",
-                hide_password(url)
-            ));
-        }
         // Small requests answered at once: without TCP_NODELAY, Nagle's algorithm holds
         // back a write while an earlier one is unacknowledged (node-redis turns it off too).
         let info = info.set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
@@ -152,7 +150,7 @@ pub type BatchResult = Result<Vec<Result<Reply, String>>, String>;
 
 /// Receives the answers of one pipeline round: `(batch id, result)` for each batch it
 /// carried, in the order the batches were queued. Called on the Redis thread.
-pub type BatchSink = Box<dyn Fn(Vec<(u32, BatchResult)>) + Send + Sync>;
+pub type BatchSink = Arc<dyn Fn(Vec<(u32, BatchResult)>) + Send + Sync>;
 
 /// Receives the answer of a group job (keys, entries, page, clear). Called once.
 pub type Done<T> = Box<dyn FnOnce(Result<T, String>) + Send>;
@@ -219,7 +217,14 @@ impl RedisStore {
         let label = config.label();
         let client = Client::open(config.info).map_err(|e| format!("[polykv] [redis] {label}: {e}"))?;
         let (jobs, queue) = mpsc::unbounded_channel();
-        let worker = Worker { client, label: label.clone(), sink, connection: None, failed_at: None };
+        let worker = Worker {
+            client,
+            label: label.clone(),
+            sink,
+            connection: None,
+            broken: Arc::new(AtomicBool::new(false)),
+            failed_at: None,
+        };
         runtime()?.spawn(worker.run(queue));
         Ok(Self { jobs, label })
     }
@@ -295,6 +300,9 @@ struct Worker {
     label: String,
     sink: BatchSink,
     connection: Option<MultiplexedConnection>,
+    /// Set by a pipeline round that found the connection broken (rounds finish in
+    /// their own tasks); the next job then opens a new connection.
+    broken: Arc<AtomicBool>,
     /// When the last connection attempt failed, and why.
     failed_at: Option<(Instant, String)>,
 }
@@ -354,6 +362,8 @@ impl Worker {
                     done(result);
                 }
                 Job::Close(done) => {
+                    // Rounds still in flight hold their own handle on the connection
+                    // and are answered; the connection closes when the last one ends.
                     self.connection = None;
                     queue.close();
                     // Jobs queued after close learn that the store is closed.
@@ -377,6 +387,9 @@ impl Worker {
 
     /// The open connection, or a new one. Fails fast right after a failed attempt.
     async fn connect(&mut self) -> Result<MultiplexedConnection, String> {
+        if self.broken.swap(false, Ordering::Relaxed) {
+            self.connection = None;
+        }
         if let Some(conn) = &self.connection {
             return Ok(conn.clone());
         }
@@ -404,22 +417,19 @@ impl Worker {
     }
 
     fn unreachable(&self, why: &str) -> String {
-        format!("[polykv] [redis] cannot reach {}: {why}", self.label)
+        format!("[polykv] [redis] cannot connect to {}: {why}", self.label)
     }
 
     /// Passes a result on, forgetting the connection when the error says it is broken
     /// (the next job opens a new one).
     fn watch<T>(&mut self, result: redis::RedisResult<T>) -> Result<T, String> {
-        result.map_err(|e| {
-            if e.is_unrecoverable_error() || e.is_io_error() || e.is_timeout() || e.is_connection_dropped() {
-                self.connection = None;
-                format!("[polykv] [redis] lost the connection to {}: {e}", self.label)
-            } else {
-                format!("[polykv] [redis] {}: {e}", self.label)
-            }
-        })
+        result.map_err(|e| describe_failure(&e, &self.label, &self.broken))
     }
 
+    /// Sends the batches to Redis as one pipeline; the answer goes to the sink from a
+    /// task of its own, so the next round can be sent before this one is answered.
+    /// The request is queued on the connection before this returns (first poll here),
+    /// which keeps rounds in order on the wire.
     async fn run_batches(&mut self, batches: Vec<(u32, Vec<Op>)>) {
         let mut conn = match self.connect().await {
             Ok(conn) => conn,
@@ -439,8 +449,48 @@ impl Worker {
                 kinds.push(add_command(&mut pipe, op));
             }
         }
-        let answer = if count == 0 { Ok(Vec::new()) } else { pipe.query_async::<Vec<Value>>(&mut conn).await };
-        let answers = match self.watch(answer) {
+        let round = Round { sizes, kinds, label: self.label.clone(), sink: self.sink.clone(), broken: self.broken.clone() };
+        if count == 0 {
+            round.answer(Ok(Vec::new()));
+            return;
+        }
+        let mut request = Box::pin(async move { pipe.query_async::<Vec<Value>>(&mut conn).await });
+        let first = std::future::poll_fn(|cx| Poll::Ready(request.as_mut().poll(cx))).await;
+        match first {
+            Poll::Ready(result) => round.answer(result),
+            Poll::Pending => {
+                tokio::spawn(async move { round.answer(request.await) });
+            }
+        }
+    }
+}
+
+/// The message for a failed command or pipeline; flags the connection as broken when
+/// the error says so.
+fn describe_failure(e: &redis::RedisError, label: &str, broken: &AtomicBool) -> String {
+    if e.is_unrecoverable_error() || e.is_io_error() || e.is_timeout() || e.is_connection_dropped() {
+        broken.store(true, Ordering::Relaxed);
+        format!("[polykv] [redis] lost the connection to {label}: {e}")
+    } else {
+        format!("[polykv] [redis] {label}: {e}")
+    }
+}
+
+/// What is needed to answer one pipeline round once Redis replied.
+struct Round {
+    /// (batch id, number of operations) in pipeline order.
+    sizes: Vec<(u32, usize)>,
+    kinds: Vec<Kind>,
+    label: String,
+    sink: BatchSink,
+    broken: Arc<AtomicBool>,
+}
+
+impl Round {
+    fn answer(self, result: redis::RedisResult<Vec<Value>>) {
+        let Round { sizes, kinds, label, sink, broken } = self;
+        let count = kinds.len();
+        let answers = match result {
             Ok(values) if values.len() == count => {
                 let mut values = values.into_iter().zip(kinds);
                 sizes
@@ -452,13 +502,16 @@ impl Worker {
                     .collect()
             }
             Ok(values) => {
-                let e = format!("[polykv] [redis] {} answered {} replies to {count} commands", self.label, values.len());
-                self.connection = None; // out of step: start afresh
+                let e = format!("[polykv] [redis] {label} answered {} replies to {count} commands", values.len());
+                broken.store(true, Ordering::Relaxed); // out of step: start afresh
                 sizes.into_iter().map(|(id, _)| (id, Err(e.clone()))).collect()
             }
-            Err(e) => sizes.into_iter().map(|(id, _)| (id, Err(e.clone()))).collect(),
+            Err(e) => {
+                let e = describe_failure(&e, &label, &broken);
+                sizes.into_iter().map(|(id, _)| (id, Err(e.clone()))).collect()
+            }
         };
-        (self.sink)(answers);
+        sink(answers);
     }
 }
 

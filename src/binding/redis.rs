@@ -148,7 +148,7 @@ impl RedisNative {
                 Ok(FnArgs::from(to_answers(ctx.value)))
             })?;
         keep_alive.tsfn.store(tsfn.raw() as usize, Ordering::Relaxed);
-        let sink = Box::new(move |rounds: Vec<(u32, BatchResult)>| {
+        let sink = Arc::new(move |rounds: Vec<(u32, BatchResult)>| {
             tsfn.call(rounds, ThreadsafeFunctionCallMode::NonBlocking);
         });
         let store = RedisStore::open(config, sink).map_err(failure)?;

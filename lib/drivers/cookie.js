@@ -95,20 +95,8 @@ class CookieDriver {
     for (const entry of readCookies()) if (entry[0].startsWith(prefix)) yield entry;
   }
 
-  entries(prefix = "") {
-    return [...this.iterate(prefix)];
-  }
-
-  keys(prefix = "") {
-    return this.entries(prefix).map((entry) => entry[0]);
-  }
-
-  values(prefix = "") {
-    return this.entries(prefix).map((entry) => entry[1]);
-  }
-
   clear(prefix = "") {
-    for (const [key] of this.entries(prefix)) this.del(key);
+    for (const [key] of [...this.iterate(prefix)]) this.del(key);
   }
 }
 

@@ -74,14 +74,6 @@ class ForageDriver {
     return list;
   }
 
-  async keys(prefix = "") {
-    return (await this.entries(prefix)).map((entry) => entry[0]);
-  }
-
-  async values(prefix = "") {
-    return (await this.entries(prefix)).map((entry) => entry[1]);
-  }
-
   async clear(prefix = "") {
     if (!prefix) return void (await this.#forage.clear());
     for (const [key] of await this.#scan(prefix)) await this.#forage.removeItem(key);

@@ -8,7 +8,9 @@
 //   TYPE, HAS_EXPIRATION = true, connect?()
 //   get(fullKey) -> value | null            set(fullKey, value, expiresSeconds | null)
 //   del(fullKey)   has(fullKey) -> boolean  iterate(prefix) -> (async) generator of [fullKey, value]
-//   keys(prefix) entries(prefix) values(prefix) clear(prefix) prune() close()
+//   clear(prefix) prune() close(), and keys(prefix) entries(prefix) values(prefix)
+//   only where the engine answers them better than collecting iterate() (the
+//   facade does that collecting itself).
 // Any method may return a promise. The facade (index.js) owns key checks, prefixes
 // and parsing `expires`; the driver owns storage, serialization and expiry.
 

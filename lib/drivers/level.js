@@ -85,20 +85,6 @@ class LevelDriver {
     }
   }
 
-  async entries(prefix = "") {
-    const list = [];
-    for await (const entry of this.iterate(prefix)) list.push(entry);
-    return list;
-  }
-
-  async keys(prefix = "") {
-    return (await this.entries(prefix)).map((entry) => entry[0]);
-  }
-
-  async values(prefix = "") {
-    return (await this.entries(prefix)).map((entry) => entry[1]);
-  }
-
   async clear(prefix = "") {
     if (!prefix) return void (await this.#db.clear());
     await this.#deleteWhere(prefix, () => true);

@@ -64,18 +64,6 @@ class StorageDriver {
     }
   }
 
-  entries(prefix = "") {
-    return [...this.iterate(prefix)];
-  }
-
-  keys(prefix = "") {
-    return this.entries(prefix).map((entry) => entry[0]);
-  }
-
-  values(prefix = "") {
-    return this.entries(prefix).map((entry) => entry[1]);
-  }
-
   clear(prefix = "") {
     if (!prefix) return this.#storage.clear();
     for (const name of this.#names(prefix)) this.#storage.removeItem(name);

@@ -10,8 +10,12 @@
 //! ~0.3 µs. A network round trip cannot be answered synchronously on the JS thread, and
 //! one async napi crossing per operation costs more than Redis itself. So the JS
 //! driver queues every operation issued in the same tick and hands them over as one
-//! [`Batch`]; this engine sends a batch (and every batch that queued up behind it) to
-//! Redis as one pipeline and answers each operation in its own slot.
+//! batch; this engine sends a batch (and every batch that queued up behind it) to
+//! Redis as one pipeline and answers each operation in its own slot. Answers go to a
+//! [`BatchSink`] and group results to a [`Done`] callback, so this file knows nothing
+//! of napi.
+//!
+//! All stores share one thread running a current-thread tokio runtime ([`runtime`]).
 //!
 //! Order: jobs go through one channel into one worker task that owns the connection,
 //! so operations reach Redis in the order JS issued them (`set` then `get` without an

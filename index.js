@@ -259,8 +259,8 @@ class Store {
     const seconds = this.#expiresFrom(options);
     const full = prefix + id;
     if (value === null || value === undefined || (typeof seconds === "number" && seconds <= 0)) {
-      if (core.map !== null) core.map.delete(full);
-      else await this.#delete(full);
+      const done = this.#delete(full);
+      if (isThenable(done)) await done;
       return id;
     }
     if (core.map !== null) {
@@ -323,18 +323,20 @@ class Store {
     const core = this.#core;
     if (core.ready !== null) await core.ready;
     const id = toKey(key);
-    if (core.map !== null) core.map.delete(this.PREFIX + id);
-    else await this.#delete(this.PREFIX + id);
+    const done = this.#delete(this.PREFIX + id);
+    if (isThenable(done)) await done;
     return id;
   }
 
-  async #delete(full) {
-    const { client, map } = this.#core;
-    if (map !== null) map.delete(full);
-    else if (typeof client.del === "function") await client.del(full);
-    else if (this.#core.native) await client.set(full, null, 0);
-    else await client.set(full, null);
+  // Deletes one record; returns what the client returned (maybe a promise), so
+  // a sync client costs no extra await.
+  #delete(full) {
+    const { client, map, native: ownsExpiry } = this.#core;
+    if (map !== null) return map.delete(full);
+    if (typeof client.del === "function") return client.del(full);
+    return ownsExpiry ? client.set(full, null, 0) : client.set(full, null);
   }
+
 
   // Live records under this store's prefix, as [fullKey, value], streamed.
   async *#records() {

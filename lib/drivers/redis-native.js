@@ -12,8 +12,13 @@
 // Awaiting each call in turn makes batches of one: the same cost as a plain call.
 //
 // The queue is flushed from a microtask, i.e. right after the code that issued the
-// operations yields. Operations reach Redis in the order they were issued; group
-// calls (keys, entries, clear, iteration) first send what is queued before them.
+// operations yields: 64 callers that each await in a loop make batches of 64
+// (setImmediate would catch the same but add an event-loop turn to every awaited
+// call). Operations reach Redis in the order they were issued; group calls (keys,
+// entries, clear, iteration) first send what is queued before them.
+//
+// Answers come back through one callback per store (onAnswers, below), not one
+// promise per crossing: a napi promise costs a threadsafe function of its own.
 //
 // On the wire (CONTRACT §24), shared with polystore over node-redis: key = the full
 // key, value = JSON text, expiry = the Redis TTL, set with PX (milliseconds).

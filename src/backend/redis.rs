@@ -668,6 +668,10 @@ mod tests {
         assert_eq!(settings.db(), 3);
         let defaults = RedisConfig::from_url("redis://localhost").unwrap();
         assert_eq!(defaults.label(), "redis://localhost:6379/0");
+        let tls = RedisConfig::from_url("REDISS://:pw@example.com:6380/2").unwrap();
+        assert_eq!(tls.label(), "rediss://example.com:6380/2");
+        assert!(format!("{tls:?}").contains("tls: true"));
+        assert!(tls.info.tcp_settings().nodelay());
     }
 
     #[test]

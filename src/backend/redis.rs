@@ -402,9 +402,12 @@ impl Worker {
                 return Err(self.unreachable(why));
             }
         }
+        // Room for many rounds in flight, so queuing one on the connection practically
+        // never waits (when it does, tokio's channel is fair and order still holds).
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT));
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_pipeline_buffer_size(1024);
         match self.client.get_multiplexed_async_connection_with_config(&config).await {
             Ok(conn) => {
                 self.failed_at = None;

@@ -63,7 +63,7 @@ describe("construction", () => {
     const typeOf = (input) => drivers.find((Driver) => Driver.test(input))?.name ?? null;
     const fn = () => {};
     assert.equal(typeOf({ pSubscribe: fn, sSubscribe: fn }), "RedisDriver");
-    assert.equal(typeOf("redis://127.0.0.1:6379"), "RedisDriver");
+    assert.equal(typeOf("redis://127.0.0.1:6379"), "RedisNativeDriver");
     assert.equal(typeOf({ prepare: fn, exec: fn }), "SqliteDriver");
     assert.equal(typeOf("sqlite::memory:"), "SqliteDriver");
     assert.equal(typeOf({ query: fn }), "PostgresDriver");

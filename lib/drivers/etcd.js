@@ -105,20 +105,6 @@ class EtcdDriver {
     }
   }
 
-  async entries(prefix = "") {
-    const list = [];
-    for await (const entry of this.iterate(prefix)) list.push(entry);
-    return list;
-  }
-
-  async keys(prefix = "") {
-    return (await this.entries(prefix)).map((entry) => entry[0]);
-  }
-
-  async values(prefix = "") {
-    return (await this.entries(prefix)).map((entry) => entry[1]);
-  }
-
   async clear(prefix = "") {
     if (prefix) await this.#etcd.delete().prefix(prefix);
     else await this.#etcd.delete().all();

@@ -15,7 +15,8 @@
 // and parsing `expires`; the driver owns storage, serialization and expiry.
 
 module.exports = [
-  require("./redis.js"), // node-redis client, ioredis client, redis:// and rediss:// URLs
+  require("./redis-native.js"), // redis:// and rediss:// URLs: the native Rust backend
+  require("./redis.js"), // node-redis and ioredis clients
   require("./sqlite.js"), // sqlite: URLs (native) and SQLite database objects
   require("./postgres.js"), // pg Client or Pool
   require("./etcd.js"),

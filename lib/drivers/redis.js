@@ -1,5 +1,5 @@
 "use strict";
-// REDIS: the user's own Redis client, or a redis:// URL for the native Rust backend.
+// REDIS: the user's own Redis client (redis:// URLs are ./redis-native.js).
 //
 // - node-redis (`redis` npm, v4 and v5), connected or not: recognised as polystore
 //   does, by `pSubscribe` and `sSubscribe`; connected once by connect() if not open.
@@ -7,7 +7,6 @@
 //   `status`, `pipeline` and `sendCommand`. Its `keyPrefix` option is honoured.
 //   ioredis Cluster is refused with a clear error (SCAN and multi-key commands
 //   would need per-node and per-slot handling that nobody has tested here).
-// - `redis://` / `rediss://` strings (or URL objects) go to ./redis-native.js.
 //
 // On the wire (CONTRACT §24), shared with polystore: key = the full key, value =
 // JSON text, expiry = the Redis TTL. We set it with PX (milliseconds); polystore's
@@ -23,11 +22,6 @@ const { encode, decode } = require("../json.js");
 
 const SCAN_COUNT = 1000; // keys per SCAN round trip (a hint to the server)
 const BATCH = 1000; // keys per MGET / UNLINK
-
-function isRedisUrl(input) {
-  const href = input instanceof URL ? input.href : input;
-  return typeof href === "string" && /^rediss?:\/\//i.test(href);
-}
 
 function isNodeRedis(input) {
   return Boolean(input && input.pSubscribe && input.sSubscribe);
@@ -86,7 +80,7 @@ const ioredis = {
 
 class RedisDriver {
   static test(input) {
-    return isRedisUrl(input) || isNodeRedis(input) || isIoredis(input);
+    return isNodeRedis(input) || isIoredis(input);
   }
 
   TYPE = "REDIS";
@@ -98,10 +92,6 @@ class RedisDriver {
   #keyPrefix = "";
 
   constructor(input) {
-    if (isRedisUrl(input)) {
-      // A constructor may return another object: the native backend is the driver.
-      return new (loadNative())(input instanceof URL ? input.href : input);
-    }
     if (isIoredis(input) && input.isCluster) {
       throw new Error(
         "[polykv] [redis] an ioredis Cluster is not supported; pass a single-node ioredis or node-redis client, or a redis:// URL",
@@ -201,19 +191,6 @@ class RedisDriver {
 
   async close() {
     await this.#lib.close(this.#client);
-  }
-}
-
-// The native Rust backend for redis:// URLs lives in its own driver file, written
-// with the Rust side; until it exists, URLs are refused plainly.
-function loadNative() {
-  try {
-    return require("./redis-native.js");
-  } catch (error) {
-    if (error.code === "MODULE_NOT_FOUND" && String(error.message).includes("redis-native")) {
-      throw new Error("[polykv] redis:// URLs are not supported yet; pass a node-redis or ioredis client");
-    }
-    throw error;
   }
 }
 

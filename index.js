@@ -17,6 +17,7 @@
 
 const native = require("./native.js");
 const drivers = require("./lib/drivers/index.js");
+const { deadline, isLive } = require("./lib/envelope.js");
 
 // One connect() per client object, shared by every store built on it.
 const connections = new WeakMap();
@@ -71,15 +72,6 @@ function isThenable(value) {
 
 function isClass(value) {
   return typeof value === "function" && /^class[\s{]/.test(Function.prototype.toString.call(value));
-}
-
-// A wrapper-mode record is visible when it has a value and has not expired.
-function isLive(data, now) {
-  return data !== null && typeof data === "object" && "value" in data && (data.expires == null || data.expires > now);
-}
-
-function deadline(seconds) {
-  return seconds === null ? null : Date.now() + seconds * 1000;
 }
 
 /** Turns whatever the user passed into a client object, or throws polystore's messages. */

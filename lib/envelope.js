@@ -1,9 +1,10 @@
 "use strict";
-// polystore stores values in some backends (level, localStorage/sessionStorage,
-// localForage, etcd) inside an envelope `{ "expires": <unix ms or null>, "value": … }`
-// and hides the expired ones when reading. Our drivers for those backends keep
-// that exact stored shape, so polystore and polykv read each other's data, but do
-// the envelope themselves so they can present native expiry to the facade.
+// The `{ "expires": <unix ms or null>, "value": … }` envelope (CONTRACT §19). The
+// facade keeps it for memory stores and wrapper-mode clients; polystore stores it
+// in some backends (level, localStorage/sessionStorage, localForage, etcd). Our
+// drivers for those backends keep that exact stored shape, so polystore and polykv
+// read each other's data, but open it themselves so they can present native
+// expiry to the facade and hide expired records at once.
 
 const { encode } = require("./json.js");
 
@@ -21,12 +22,14 @@ function envelopeText(key, value, seconds) {
   return `{"expires":${deadline(seconds) ?? "null"},"value":${encode(key, value)}}`;
 }
 
+/** True when `data` is an envelope with a value whose time has not come. */
+function isLive(data, now = Date.now()) {
+  return data !== null && typeof data === "object" && "value" in data && (data.expires == null || data.expires > now);
+}
+
 /** The value of a live envelope, or null when it is missing, expired or not an envelope. */
 function openEnvelope(data, now = Date.now()) {
-  if (data === null || typeof data !== "object" || !("value" in data)) return null;
-  const { expires } = data;
-  if (expires != null && !(expires > now)) return null;
-  return data.value ?? null;
+  return isLive(data, now) ? (data.value ?? null) : null;
 }
 
 /** Same as openEnvelope, from JSON text; text that is not JSON reads as missing (someone else's item). */
@@ -43,7 +46,7 @@ function openEnvelopeText(text, now = Date.now()) {
 
 /** True when `data` is an envelope whose time has passed (prune removes those, and nothing else). */
 function isExpiredEnvelope(data, now = Date.now()) {
-  return data !== null && typeof data === "object" && "value" in data && data.expires != null && !(data.expires > now);
+  return data !== null && typeof data === "object" && "value" in data && !isLive(data, now);
 }
 
-module.exports = { deadline, envelopeText, openEnvelope, openEnvelopeText, isExpiredEnvelope };
+module.exports = { deadline, envelopeText, isLive, openEnvelope, openEnvelopeText, isExpiredEnvelope };

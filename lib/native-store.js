@@ -5,6 +5,7 @@
 // promises. Values cross as JSON text: V8 makes it (lib/json.js) and parses it.
 
 const { encode } = require("./json.js");
+const { deadline } = require("./envelope.js");
 
 // Entries per page when iterating: memory stays flat however big the store is.
 const PAGE = 500;
@@ -27,11 +28,6 @@ function parsePage(text, type, prefix) {
   }
 }
 
-/** Absolute Unix ms for `seconds` from now, or null for never. */
-function deadlineOf(seconds) {
-  return seconds === null || seconds === undefined ? null : Date.now() + seconds * 1000;
-}
-
 class NativeDriver {
   #store;
 
@@ -48,7 +44,7 @@ class NativeDriver {
   }
 
   set(key, value, seconds) {
-    this.#store.set(key, encode(key, value), deadlineOf(seconds));
+    this.#store.set(key, encode(key, value), deadline(seconds));
   }
 
   del(key) {
@@ -121,14 +117,14 @@ class BatchingDriver extends NativeDriver {
   }
 
   set(key, value, seconds) {
-    return this.#queue(key, encode(key, value), deadlineOf(seconds));
+    return this.#queue(key, encode(key, value), deadline(seconds));
   }
 
   del(key) {
     return this.#queue(key, null, null);
   }
 
-  #queue(key, text, deadline) {
+  #queue(key, text, expiresAt) {
     let batch = this.#batch;
     if (batch === null) {
       batch = this.#batch = { keys: [], values: [], deadlines: [], resolve: null, reject: null, promise: null };
@@ -140,7 +136,7 @@ class BatchingDriver extends NativeDriver {
     }
     batch.keys.push(key);
     batch.values.push(text);
-    batch.deadlines.push(deadline);
+    batch.deadlines.push(expiresAt);
     return batch.promise;
   }
 

@@ -77,16 +77,6 @@ class NativeDriver {
     }
   }
 
-  entries(prefix = "") {
-    return Array.from(this.iterate(prefix));
-  }
-
-  values(prefix = "") {
-    const values = [];
-    for (const entry of this.iterate(prefix)) values.push(entry[1]);
-    return values;
-  }
-
   clear(prefix = "") {
     this.#store.clear(prefix);
   }

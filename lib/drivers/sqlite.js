@@ -134,16 +134,6 @@ class SqliteClient {
     }
   }
 
-  entries(prefix = "") {
-    return Array.from(this.iterate(prefix));
-  }
-
-  values(prefix = "") {
-    const values = [];
-    for (const entry of this.iterate(prefix)) values.push(entry[1]);
-    return values;
-  }
-
   clear(prefix = "") {
     if (prefix === "") return void this.#sql("DELETE FROM kv").run();
     const upper = upperBound(prefix);

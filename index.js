@@ -81,7 +81,7 @@ function toClient(input) {
     if (Driver.test(input)) return new Driver(input);
   }
   if (typeof input === "string" && /^file:/i.test(input)) {
-    throw new Error(`[polykv] "${input}" is neither a file (add an extension such as .json) nor a folder (end it with /)`);
+    throw new Error(`[polykv] "${input}" is not a file URL polykv reads: use file:///abs/path/data.json for a file, file:///abs/path/folder/ for a folder`);
   }
   const client = isClass(input) ? new input() : input;
   validateClient(client);

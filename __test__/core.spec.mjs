@@ -31,6 +31,7 @@ describe("construction", () => {
     }
     assert.throws(() => kv({ ...getSet, RAW: true, HAS_EXPIRATION: false }), { message: "RAW and HAS_EXPIRATION must match" });
     assert.throws(() => kv("file:///tmp/no-extension"), /extension|slash/);
+    assert.throws(() => kv("file:data.json"), /file:\/\/\/abs\/path\/data.json/);
   });
 
   it("bad options are TypeErrors", () => {

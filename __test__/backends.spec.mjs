@@ -4,7 +4,6 @@
 // A row: { name, make: async () => emptyStore, caps, env? }. A row with `env`
 // needs that environment variable (a server URL, set by .ci/services.sh); without
 // it the row is skipped with a printed reason, except under CI where it fails.
-import { describe, it } from "node:test";
 import polystore from "polystore";
 import kv from "../index.mjs";
 import { run } from "./suite/index.mjs";
@@ -17,6 +16,7 @@ import { after } from "node:test";
 import { Level } from "level";
 import { servedStore } from "./fixtures/served.mjs";
 import Database from "better-sqlite3";
+import { serviceUrl } from "./fixtures/service.mjs";
 
 const memory = { copies: false, serializes: false };
 const reference = { polykv: false };
@@ -65,17 +65,6 @@ const rows = [
 ];
 
 for (const row of rows) {
-  if (row.env && !process.env[row.env]) {
-    if (process.env.CI) {
-      describe(row.name, () => {
-        it(`needs ${row.env}`, () => {
-          throw new Error(`${row.env} is not set: .ci/run must start this server`);
-        });
-      });
-    } else {
-      console.log(`# skipping ${row.name}: set ${row.env} to run it (see .ci/services.sh)`);
-    }
-    continue;
-  }
+  if (row.env && !serviceUrl(row.env, row.name)) continue;
   run(row);
 }

@@ -8,8 +8,9 @@ import { Etcd3 } from "etcd3";
 import polystore from "polystore";
 import kv from "../index.mjs";
 import EtcdDriver from "../lib/drivers/etcd.js";
+import { serviceUrl } from "./fixtures/service.mjs";
 
-const URL = process.env.POLYKV_TEST_ETCD_URL;
+const URL = serviceUrl("POLYKV_TEST_ETCD_URL", "etcd3");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const unique = () => `polykv-test:${randomBytes(5).toString("hex")}:`;
 
@@ -21,17 +22,7 @@ describe("rangeEnd(prefix), the end of an etcd prefix range", () => {
   });
 });
 
-if (!URL) {
-  if (process.env.CI) {
-    describe("etcd3", () => {
-      it("needs POLYKV_TEST_ETCD_URL", () => {
-        throw new Error("POLYKV_TEST_ETCD_URL is not set: .ci/run must start etcd");
-      });
-    });
-  } else {
-    console.log("# skipping etcd.spec: set POLYKV_TEST_ETCD_URL (source .ci/services.sh start)");
-  }
-} else {
+if (URL) {
   describe("etcd3", () => {
     let client;
     before(() => {

@@ -1,7 +1,7 @@
 "use strict";
 // REDIS over a redis:// or rediss:// URL: the native backend (src/backend/redis.rs),
-// the redis crate on tokio with one multiplexed connection. lib/drivers/redis.js
-// hands URL strings to this class; node-redis and ioredis clients stay there.
+// the redis crate on tokio with one multiplexed connection. node-redis and ioredis
+// client objects go to lib/drivers/redis.js instead.
 //
 // Why the queue: an awaited async napi call costs 18-40 µs here, more than a Redis
 // round trip, so one crossing per operation would be slower than node-redis. Every

@@ -133,6 +133,7 @@ impl RedisNative {
     /// Does not connect yet: the first operation does, and fails if Redis cannot be reached.
     #[napi(
         constructor,
+        catch_unwind,
         ts_args_type = "url: string, onAnswers: (ids: number[], failures: (string | null)[], values: (string | null)[], errorSlots: number[], errorMessages: string[]) => void"
     )]
     pub fn new(url: String, on_answers: Function<'_, FnArgs<Answers>, ()>) -> Result<Self> {
@@ -156,7 +157,7 @@ impl RedisNative {
     }
 
     /// `redis://host:port/db`, without the password.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn label(&self) -> String {
         self.store.label().to_string()
     }
@@ -164,7 +165,7 @@ impl RedisNative {
     /// Queues batch `id`: `ops[i]` is 0 get, 1 set, 2 has, 3 del on `keys[i]`; the n-th
     /// set takes `values[n]` (JSON text) and `expires[n]` (ms, or 0 for never). The
     /// answer goes to `onAnswers`. Throws (and queues nothing) if the store is closed.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn exec(&self, env: &Env, id: u32, ops: Uint8Array, keys: Vec<String>, values: Vec<String>, expires: Vec<f64>) -> Result<()> {
         if ops.len() != keys.len() {
             return Err(invalid("exec: ops and keys differ in length"));
@@ -192,13 +193,13 @@ impl RedisNative {
     }
 
     /// Full keys starting with `prefix`, each once.
-    #[napi(ts_return_type = "Promise<string[]>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<string[]>")]
     pub fn keys<'env>(&self, env: &'env Env, prefix: String) -> Result<Object<'env>> {
         promise(env, |done| self.store.keys(&prefix, done))
     }
 
     /// Full keys starting with `prefix` with their JSON texts.
-    #[napi(ts_return_type = "Promise<RedisEntries>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<RedisEntries>")]
     pub fn entries<'env>(&self, env: &'env Env, prefix: String) -> Result<Object<'env>> {
         promise(env, |done: Done<RedisEntries>| {
             self.store.entries(&prefix, Box::new(move |result| done(result.map(|e| RedisEntries { keys: e.keys, values: e.values }))))
@@ -206,7 +207,7 @@ impl RedisNative {
     }
 
     /// One iteration step under `prefix` from `cursor` (`"0"` to start).
-    #[napi(ts_return_type = "Promise<RedisPage>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<RedisPage>")]
     pub fn page<'env>(&self, env: &'env Env, prefix: String, cursor: String) -> Result<Object<'env>> {
         promise(env, |done: Done<RedisPage>| {
             self.store.page(
@@ -220,13 +221,13 @@ impl RedisNative {
     }
 
     /// Removes the keys starting with `prefix`; resolves to how many.
-    #[napi(ts_return_type = "Promise<number>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
     pub fn clear<'env>(&self, env: &'env Env, prefix: String) -> Result<Object<'env>> {
         promise(env, |done: Done<f64>| self.store.clear(&prefix, Box::new(move |result| done(result.map(|n| n as f64)))))
     }
 
     /// Closes the connection after the operations already queued; later calls fail.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn close<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         promise(env, |done: Done<()>| self.store.close(done))
     }

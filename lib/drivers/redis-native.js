@@ -1,7 +1,17 @@
 "use strict";
-// REDIS over a redis:// or rediss:// URL: the native backend (src/backend/redis.rs),
-// the redis crate on tokio with one multiplexed connection. node-redis and ioredis
+// REDIS over a redis:// or rediss:// URL: the native backend. node-redis and ioredis
 // client objects go to lib/drivers/redis.js instead.
+//
+// Two Rust engines answer the same calls with the same onAnswers callback:
+// - RedisLoop (src/binding/redis_loop.rs) for get/set/has/del over redis:// in Node:
+//   the socket is written from this thread and watched by Node's event loop, so an
+//   awaited call costs one round trip and no thread hand-off;
+// - RedisNative (src/backend/redis.rs, the redis crate on a tokio thread) for the
+//   group methods (keys, entries, clear, iteration), for rediss:// (TLS), in runtimes
+//   without libuv (Bun), and for everything when POLYKV_REDIS_ENGINE=thread.
+// With both, a group method first waits until every operation sent before it is
+// answered, and operations issued while it runs wait for it: calls take effect in
+// the order they were made, as on one connection.
 //
 // Why the queue: an awaited async napi call costs 18-40 µs here, more than a Redis
 // round trip, so one crossing per operation would be slower than node-redis. Every
@@ -57,10 +67,14 @@ class Batch {
   expires = []; // milliseconds (0: never), one per SET
   resolve = [];
   reject = [];
+  engine = null;
+  settled = false;
+  onSettled = null; // called once answered, when a group method waits for it
 }
 
 // Batches sent to Rust and not answered yet, by id. Module-wide, so the answer
-// callback holds no store: a store nobody references can be collected.
+// callback holds no store; a batch holds the engine it went to (batch.engine), so an
+// engine with answers to give is not collected.
 const pending = new Map();
 let lastId = 0;
 
@@ -73,6 +87,8 @@ function onAnswers(ids, failures, values, errorSlots, errorMessages) {
     const batch = pending.get(ids[b]);
     pending.delete(ids[b]);
     if (batch === undefined) continue;
+    batch.settled = true;
+    batch.onSettled?.();
     const failure = failures[b];
     if (failure !== null) {
       for (const reject of batch.reject) reject(new Error(failure));
@@ -111,16 +127,43 @@ class RedisNativeDriver {
 
   TYPE = "REDIS";
   HAS_EXPIRATION = true;
-  #native;
+  #native; // RedisNative: group methods, and everything when #hot is null
+  #hot = null; // RedisLoop: get/set/has/del, when available
   #batch = null;
+  #lastSent = null; // the last batch sent to #hot
+  #groups = 0; // group methods running on #native while #hot holds operations back
   #flush = () => this.#send();
 
   constructor(input) {
     const url = input instanceof URL ? input.href : String(input);
     try {
       this.#native = new native.RedisNative(url, onAnswers);
+      // Bun is ruled out by name too: it may define libuv symbols only as stubs.
+      const loop =
+        !/^rediss:/i.test(url) && process.env.POLYKV_REDIS_ENGINE !== "thread" && !process.versions.bun && native.RedisLoop.available();
+      if (loop) this.#hot = new native.RedisLoop(url, onAnswers);
     } catch (error) {
       throw new TypeError(error.message);
+    }
+  }
+
+  // Which engine runs get/set/has/del: "loop" (RedisLoop) or "thread" (RedisNative).
+  get ENGINE() {
+    return this.#hot === null ? "thread" : "loop";
+  }
+
+  // Runs a group method on #native after what was issued before it, holding back
+  // what is issued while it runs (see the header).
+  async #group(run) {
+    this.#send();
+    if (this.#hot === null) return run();
+    this.#groups++;
+    try {
+      const last = this.#lastSent;
+      if (last !== null && !last.settled) await new Promise((resolve) => (last.onSettled = resolve));
+      return await run();
+    } finally {
+      if (--this.#groups === 0) this.#send();
     }
   }
 
@@ -144,15 +187,19 @@ class RedisNativeDriver {
   // Sends the queued batch, if any (also called by the group methods to keep order).
   #send() {
     const batch = this.#batch;
-    if (batch === null) return;
+    if (batch === null || this.#groups > 0) return;
     this.#batch = null;
     const id = (lastId = (lastId + 1) >>> 0);
+    const engine = this.#hot ?? this.#native;
     try {
-      this.#native.exec(id, Uint8Array.from(batch.ops), batch.keys, batch.values, batch.expires);
+      engine.exec(id, Uint8Array.from(batch.ops), batch.keys, batch.values, batch.expires);
     } catch (error) {
+      batch.settled = true;
       for (const reject of batch.reject) reject(new Error(error.message));
       return;
     }
+    batch.engine = engine;
+    this.#lastSent = batch;
     pending.set(id, batch);
   }
 
@@ -178,11 +225,10 @@ class RedisNativeDriver {
   }
 
   async *iterate(prefix = "") {
-    this.#send();
     const seen = new Set(); // SCAN may return a key twice
     let cursor = "0";
     do {
-      const page = await this.#native.page(prefix, cursor);
+      const page = await this.#group(() => this.#native.page(prefix, cursor));
       cursor = page.cursor;
       for (let i = 0; i < page.keys.length; i++) {
         const key = page.keys[i];
@@ -194,35 +240,33 @@ class RedisNativeDriver {
   }
 
   keys(prefix = "") {
-    this.#send();
-    return this.#native.keys(prefix);
+    return this.#group(() => this.#native.keys(prefix));
   }
 
   async entries(prefix = "") {
-    this.#send();
-    const { keys, values } = await this.#native.entries(prefix);
+    const { keys, values } = await this.#group(() => this.#native.entries(prefix));
     return keys.map((key, i) => [key, parse(key, values[i])]);
   }
 
   async values(prefix = "") {
-    this.#send();
-    const { keys, values } = await this.#native.entries(prefix);
+    const { keys, values } = await this.#group(() => this.#native.entries(prefix));
     return values.map((text, i) => parse(keys[i], text));
   }
 
   // Only the keys under the prefix (the whole selected database for ""), by SCAN +
   // UNLINK; never FLUSHALL, which would empty every database on the server.
   async clear(prefix = "") {
-    this.#send();
-    await this.#native.clear(prefix);
+    await this.#group(() => this.#native.clear(prefix));
   }
 
   // Redis expires keys itself.
   async prune() {}
 
   async close() {
-    this.#send();
-    await this.#native.close();
+    await this.#group(() => {
+      this.#hot?.close();
+      return this.#native.close();
+    });
   }
 }
 

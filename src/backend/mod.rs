@@ -3,6 +3,7 @@
 pub mod file;
 pub mod folder;
 pub mod redis;
+pub mod redis_wire;
 pub mod sqlite;
 
 use crate::core::error::Result;

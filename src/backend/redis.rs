@@ -1,5 +1,7 @@
 //! Redis, natively: `kv("redis://host:port/db")` talks to Redis through the `redis`
-//! crate on tokio, over one multiplexed connection per store.
+//! crate on tokio, over one multiplexed connection per store. In Node, get/set/has/del
+//! over `redis://` go through `binding::redis_loop` instead (no thread hand-off); this
+//! engine then runs the group jobs, and everything for `rediss://` and Bun.
 //!
 //! Format (CONTRACT §24, shared with polystore over node-redis): the Redis key is the
 //! full key (prefix included), the value is the JSON text made by V8, expiry is the
@@ -75,6 +77,26 @@ impl RedisConfig {
         // back a write while an earlier one is unacknowledged (node-redis turns it off too).
         let info = info.set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
         Ok(Self { info })
+    }
+
+    /// Host and port of a plain TCP (`redis://`) store; `None` for TLS.
+    pub fn tcp_address(&self) -> Option<(&str, u16)> {
+        match self.info.addr() {
+            ConnectionAddr::Tcp(host, port) => Some((host.as_str(), *port)),
+            _ => None,
+        }
+    }
+
+    pub fn username(&self) -> Option<&str> {
+        self.info.redis_settings().username()
+    }
+
+    pub fn password(&self) -> Option<&str> {
+        self.info.redis_settings().password()
+    }
+
+    pub fn db(&self) -> i64 {
+        self.info.redis_settings().db()
     }
 
     /// `redis://host:port/db` (or `rediss://`), never with the password: for messages.
@@ -188,7 +210,7 @@ enum Job {
 /// an operation then costs two thread hand-offs (JS → Redis thread → JS) and nothing
 /// moves between pool threads; measured ~2x faster per awaited call here than the
 /// multi-thread runtime napi-rs would provide.
-fn runtime() -> Result<&'static tokio::runtime::Handle, String> {
+pub fn runtime() -> Result<&'static tokio::runtime::Handle, String> {
     static RUNTIME: OnceLock<Result<tokio::runtime::Handle, String>> = OnceLock::new();
     RUNTIME
         .get_or_init(|| {

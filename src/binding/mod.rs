@@ -2,4 +2,5 @@
 
 pub mod core;
 pub mod redis;
+pub mod redis_loop;
 pub mod store;

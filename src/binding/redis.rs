@@ -30,9 +30,9 @@ const OP_DEL: u8 = 3;
 ///   JSON text or null for a get, "1" or null for a has, null for set and del;
 /// - `errorSlots[j]` indexes into `values`: that operation failed alone, with
 ///   `errorMessages[j]` (e.g. a WRONGTYPE error).
-type Answers = (Vec<u32>, Vec<Option<String>>, Vec<Option<String>>, Vec<u32>, Vec<String>);
+pub(crate) type Answers = (Vec<u32>, Vec<Option<String>>, Vec<Option<String>>, Vec<u32>, Vec<String>);
 
-fn to_answers(rounds: Vec<(u32, BatchResult)>) -> Answers {
+pub(crate) fn to_answers(rounds: Vec<(u32, BatchResult)>) -> Answers {
     let mut answers: Answers = (Vec::with_capacity(rounds.len()), Vec::with_capacity(rounds.len()), Vec::new(), Vec::new(), Vec::new());
     let (ids, failures, values, error_slots, error_messages) = &mut answers;
     for (id, result) in rounds {
@@ -57,6 +57,31 @@ fn to_answers(rounds: Vec<(u32, BatchResult)>) -> Answers {
         }
     }
     answers
+}
+
+/// The operations of an `exec` call, from its parallel arrays.
+pub(crate) fn ops_from_js(ops: &[u8], keys: Vec<String>, values: Vec<String>, expires: Vec<f64>) -> Result<Vec<Op>> {
+    if ops.len() != keys.len() {
+        return Err(invalid("exec: ops and keys differ in length"));
+    }
+    let mut batch = Vec::with_capacity(keys.len());
+    let mut values = values.into_iter();
+    let mut expires = expires.into_iter();
+    for (&code, key) in ops.iter().zip(keys) {
+        batch.push(match code {
+            OP_GET => Op::Get(key),
+            OP_SET => {
+                let json = values.next().ok_or_else(|| invalid("exec: a set without a value"))?;
+                let ms = expires.next().unwrap_or(0.0);
+                let expires_ms = (ms.is_finite() && ms > 0.0).then(|| ms.ceil() as u64);
+                Op::Set { key, json, expires_ms }
+            }
+            OP_HAS => Op::Has(key),
+            OP_DEL => Op::Del(key),
+            other => return Err(invalid(&format!("exec: unknown op {other}"))),
+        });
+    }
+    Ok(batch)
 }
 
 /// Keeps Node's event loop alive exactly while batches are pending.
@@ -167,26 +192,7 @@ impl RedisNative {
     /// answer goes to `onAnswers`. Throws (and queues nothing) if the store is closed.
     #[napi(catch_unwind)]
     pub fn exec(&self, env: &Env, id: u32, ops: Uint8Array, keys: Vec<String>, values: Vec<String>, expires: Vec<f64>) -> Result<()> {
-        if ops.len() != keys.len() {
-            return Err(invalid("exec: ops and keys differ in length"));
-        }
-        let mut batch = Vec::with_capacity(keys.len());
-        let mut values = values.into_iter();
-        let mut expires = expires.into_iter();
-        for (&code, key) in ops.iter().zip(keys) {
-            batch.push(match code {
-                OP_GET => Op::Get(key),
-                OP_SET => {
-                    let json = values.next().ok_or_else(|| invalid("exec: a set without a value"))?;
-                    let ms = expires.next().unwrap_or(0.0);
-                    let expires_ms = (ms.is_finite() && ms > 0.0).then(|| ms.ceil() as u64);
-                    Op::Set { key, json, expires_ms }
-                }
-                OP_HAS => Op::Has(key),
-                OP_DEL => Op::Del(key),
-                other => return Err(invalid(&format!("exec: unknown op {other}"))),
-            });
-        }
+        let batch = ops_from_js(&ops, keys, values, expires)?;
         self.store.batch(id, batch).map_err(failure)?;
         self.keep_alive.hold(env);
         Ok(())

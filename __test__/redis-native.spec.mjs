@@ -62,6 +62,26 @@ async function listening(port) {
   throw new Error(`nothing listens on port ${port}`);
 }
 
+// Starts a private redis-server on the port; resolves the child once it answers PING.
+async function startRedis(port) {
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+  const child = spawn("redis-server", args, { stdio: "ignore" });
+  const probe = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false } });
+  probe.on("error", () => {});
+  for (let i = 0; i < 100; i++) {
+    try {
+      await probe.connect();
+      await probe.ping();
+      await probe.close();
+      return child;
+    } catch {
+      await sleep(50);
+    }
+  }
+  child.kill("SIGKILL");
+  throw new Error("redis-server did not start");
+}
+
 // Runs a small script in a fresh node process; resolves { code, stdout, stderr, ms }.
 function runNode(source, timeoutMs = 20000, env = {}) {
   return new Promise((resolve) => {
@@ -398,24 +418,7 @@ if (URL_) {
         const available = server.status === 0;
         it("survives redis-server being killed and restarted under a 64-in-flight load", { skip: !available && !process.env.CI && "redis-server is not installed" }, async () => {
           const port = await freePort();
-          const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
-          const start = async () => {
-            const child = spawn("redis-server", args, { stdio: "ignore" });
-            const probe = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false } });
-            probe.on("error", () => {});
-            for (let i = 0; i < 100; i++) {
-              try {
-                await probe.connect();
-                await probe.ping();
-                await probe.close();
-                return child;
-              } catch {
-                await sleep(50);
-              }
-            }
-            child.kill("SIGKILL");
-            throw new Error("redis-server did not start");
-          };
+          const start = () => startRedis(port);
 
           const unhandled = [];
           const onUnhandled = (reason) => unhandled.push(reason);
@@ -479,6 +482,30 @@ if (URL_) {
             running = false;
             process.off("unhandledRejection", onUnhandled);
             await store.close();
+            server.kill("SIGKILL");
+          }
+        });
+
+        it("rejects calls to a server that stopped answering (SIGSTOP) within the 10 s reply timeout, then recovers", { skip: !available && !process.env.CI && "redis-server is not installed" }, async () => {
+          const port = await freePort();
+          const server = await startRedis(port);
+          const store = kv(`redis://127.0.0.1:${port}/0`, { prefix: "stopped:" });
+          try {
+            await store.set("a", 1);
+            server.kill("SIGSTOP");
+            const started = performance.now();
+            const results = await Promise.allSettled([store.get("a"), store.set("b", 2)]);
+            const waited = performance.now() - started;
+            for (const result of results) {
+              assert.equal(result.status, "rejected");
+              assert.match(result.reason.message, /\[polykv\] \[redis\]/);
+            }
+            assert.ok(waited >= 9000 && waited < 13000, `rejected after ${Math.round(waited)} ms`);
+            server.kill("SIGCONT");
+            assert.equal(await store.get("a"), 1);
+          } finally {
+            server.kill("SIGCONT");
+            await store.close().catch(() => {});
             server.kill("SIGKILL");
           }
         });

@@ -18,6 +18,10 @@ import { servedStore } from "./fixtures/served.mjs";
 import Database from "better-sqlite3";
 import { serviceUrl } from "./fixtures/service.mjs";
 
+// Under Bun (`npm run test:bun`), bun:sqlite stands in for better-sqlite3, which Bun
+// cannot load.
+const BunDatabase = typeof Bun === "undefined" ? null : (await import("bun:sqlite")).Database;
+
 const memory = { copies: false, serializes: false };
 const reference = { polykv: false };
 
@@ -35,6 +39,12 @@ function betterSqlite(file) {
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
+  return db;
+}
+function bunSqlite(file) {
+  const db = new BunDatabase(file);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = NORMAL");
   return db;
 }
 after(() => rmSync(embeddedFolder, { recursive: true, force: true }));
@@ -68,7 +78,9 @@ const rows = [
   { name: "polykv kv(level)", make: () => kv(new Level(join(levelFolder, `db${levelCount++}`))) },
   { name: "polykv kv(\"sqlite:///…\")", make: () => kv(`sqlite://${freshPath("store.db")}`) },
   { name: "polykv kv(\"sqlite::memory:\")", make: () => kv("sqlite::memory:") },
-  { name: "polykv kv(better-sqlite3 Database)", make: () => kv(betterSqlite(freshPath("client.db"))) },
+  BunDatabase
+    ? { name: "polykv kv(bun:sqlite Database)", make: () => kv(bunSqlite(freshPath("client.db"))) }
+    : { name: "polykv kv(better-sqlite3 Database)", make: () => kv(betterSqlite(freshPath("client.db"))) },
   { name: "polykv kv(\"file:///….json\")", make: () => kv(`file://${freshPath("data.json")}`) },
   { name: "polykv kv(new URL(\"file:///….json\"))", make: () => kv(new URL(`file://${freshPath("url data.json")}`)) },
   { name: "polykv kv(\"file:///…/\")", make: () => kv(`file://${freshPath("folder")}/`) },

@@ -369,6 +369,21 @@ if (URL_) {
           await store.close();
         });
 
+        it("large values go out and come back whole (a reply read in many chunks)", async () => {
+          const prefix = unique();
+          const store = kv(URL_, { prefix });
+          const big = { text: "é€𝄞".repeat(600_000) }; // ~5.4 MB of UTF-8
+          const many = Array.from({ length: 500 }, (_, i) => ({ i, pad: "x".repeat(10_000) }));
+          await Promise.all([store.set("big", big), ...many.map((value, i) => store.set(`m${i}`, value))]);
+          const [bigBack, ...manyBack] = await Promise.all([store.get("big"), ...many.map((_, i) => store.get(`m${i}`))]);
+          assert.equal(bigBack.text.length, big.text.length);
+          assert.ok(bigBack.text === big.text);
+          assert.ok(manyBack.every((value, i) => value.i === i && value.pad.length === 10_000));
+          assert.equal(await raw.strLen(`${prefix}big`), Buffer.byteLength(JSON.stringify(big)));
+          await store.clear();
+          await store.close();
+        });
+
         it("after close(), calls reject with a clear error", async () => {
           const store = kv(URL_, { prefix: unique() });
           await store.set("a", 1);
@@ -482,6 +497,28 @@ if (URL_) {
             running = false;
             process.off("unhandledRejection", onUnhandled);
             await store.close();
+            server.kill("SIGKILL");
+          }
+        });
+
+        it("a write bigger than the socket buffers, sent while the server is not reading, completes once it reads again", { skip: !available && !process.env.CI && "redis-server is not installed" }, async () => {
+          const port = await freePort();
+          const server = await startRedis(port);
+          const store = kv(`redis://127.0.0.1:${port}/0`, { prefix: "paused:" });
+          try {
+            await store.set("warm", 1); // connected
+            server.kill("SIGSTOP");
+            const text = "x".repeat(20_000_000); // far more than the kernel buffers hold
+            const write = store.set("big", text);
+            const read = store.get("warm");
+            await sleep(300);
+            server.kill("SIGCONT");
+            assert.equal(await write, "big");
+            assert.equal(await read, 1);
+            assert.equal((await store.get("big")).length, text.length);
+          } finally {
+            server.kill("SIGCONT");
+            await store.close().catch(() => {});
             server.kill("SIGKILL");
           }
         });

@@ -384,6 +384,18 @@ if (URL_) {
           await store.close();
         });
 
+        it("group methods called together, behind a pending write, all see it and all finish", { timeout: 10000 }, async () => {
+          const prefix = unique();
+          const store = kv(URL_, { prefix });
+          store.set("a", 1);
+          const [keys, entries, values] = await Promise.all([store.keys(), store.entries(), store.values()]);
+          assert.deepEqual(keys, ["a"]);
+          assert.deepEqual(entries, [["a", 1]]);
+          assert.deepEqual(values, [1]);
+          await store.clear();
+          await store.close();
+        });
+
         it("after close(), calls reject with a clear error", async () => {
           const store = kv(URL_, { prefix: unique() });
           await store.set("a", 1);

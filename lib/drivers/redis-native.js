@@ -160,7 +160,12 @@ class RedisNativeDriver {
     this.#groups++;
     try {
       const last = this.#lastSent;
-      if (last !== null && !last.settled) await new Promise((resolve) => (last.onSettled = resolve));
+      if (last !== null && !last.settled) {
+        await new Promise((resolve) => {
+          const before = last.onSettled; // another group method may wait on it too
+          last.onSettled = before === null ? resolve : () => (before(), resolve());
+        });
+      }
       return await run();
     } finally {
       if (--this.#groups === 0) this.#send();

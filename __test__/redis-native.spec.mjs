@@ -82,6 +82,21 @@ async function startRedis(port) {
   throw new Error("redis-server did not start");
 }
 
+// Runs `test(server, store)` against a private redis-server, which it may pause with
+// SIGSTOP; afterwards the server is resumed and killed whatever happened.
+async function withPrivateRedis(test) {
+  const port = await freePort();
+  const server = await startRedis(port);
+  const store = kv(`redis://127.0.0.1:${port}/0`);
+  try {
+    await test(server, store);
+  } finally {
+    server.kill("SIGCONT");
+    await store.close().catch(() => {});
+    server.kill("SIGKILL");
+  }
+}
+
 // Runs a small script in a fresh node process; resolves { code, stdout, stderr, ms }.
 function runNode(source, timeoutMs = 20000, env = {}) {
   return new Promise((resolve) => {
@@ -514,10 +529,7 @@ if (URL_) {
         });
 
         it("a write bigger than the socket buffers, sent while the server is not reading, completes once it reads again", { skip: !available && !process.env.CI && "redis-server is not installed" }, async () => {
-          const port = await freePort();
-          const server = await startRedis(port);
-          const store = kv(`redis://127.0.0.1:${port}/0`, { prefix: "paused:" });
-          try {
+          await withPrivateRedis(async (server, store) => {
             await store.set("warm", 1); // connected
             server.kill("SIGSTOP");
             const text = "x".repeat(20_000_000); // far more than the kernel buffers hold
@@ -528,18 +540,11 @@ if (URL_) {
             assert.equal(await write, "big");
             assert.equal(await read, 1);
             assert.equal((await store.get("big")).length, text.length);
-          } finally {
-            server.kill("SIGCONT");
-            await store.close().catch(() => {});
-            server.kill("SIGKILL");
-          }
+          });
         });
 
         it("rejects calls to a server that stopped answering (SIGSTOP) within the 10 s reply timeout, then recovers", { skip: !available && !process.env.CI && "redis-server is not installed" }, async () => {
-          const port = await freePort();
-          const server = await startRedis(port);
-          const store = kv(`redis://127.0.0.1:${port}/0`, { prefix: "stopped:" });
-          try {
+          await withPrivateRedis(async (server, store) => {
             await store.set("a", 1);
             server.kill("SIGSTOP");
             const started = performance.now();
@@ -552,11 +557,7 @@ if (URL_) {
             assert.ok(waited >= 9000 && waited < 13000, `rejected after ${Math.round(waited)} ms`);
             server.kill("SIGCONT");
             assert.equal(await store.get("a"), 1);
-          } finally {
-            server.kill("SIGCONT");
-            await store.close().catch(() => {});
-            server.kill("SIGKILL");
-          }
+          });
         });
       });
     });

@@ -593,7 +593,7 @@ fn read_reply(kind: Kind, value: Value) -> Result<Reply, String> {
 
 /// Redis strings are bytes; a value polykv or polystore wrote is UTF-8 JSON. Anything
 /// else is passed on lossily and then fails JSON parsing with a clear error in JS.
-fn text(bytes: Vec<u8>) -> String {
+pub(crate) fn text(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 

@@ -12,7 +12,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::redis::{BatchResult, Op, RedisConfig, Reply, CONNECT_TIMEOUT};
+use super::redis::{text, BatchResult, Op, RedisConfig, Reply, CONNECT_TIMEOUT};
 
 /// One parsed RESP2 reply.
 #[derive(Debug, PartialEq)]
@@ -125,12 +125,6 @@ fn number(line: &[u8]) -> Result<i64, String> {
 
 fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Redis strings are bytes; a value polykv or polystore wrote is UTF-8 JSON. Anything
-/// else is passed on lossily and then fails JSON parsing with a clear error in JS.
-fn text(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -359,34 +359,10 @@ impl Worker {
                     }
                     self.run_batches(batches).await;
                 }
-                Job::Keys(pattern, done) => {
-                    let result = match self.connect().await {
-                        Ok(conn) => self.watch(scan_keys(conn, &pattern).await),
-                        Err(e) => Err(e),
-                    };
-                    done(result);
-                }
-                Job::Entries(pattern, done) => {
-                    let result = match self.connect().await {
-                        Ok(conn) => self.watch(scan_entries(conn, &pattern).await),
-                        Err(e) => Err(e),
-                    };
-                    done(result);
-                }
-                Job::Page(pattern, cursor, done) => {
-                    let result = match self.connect().await {
-                        Ok(conn) => self.watch(scan_page(conn, &pattern, &cursor).await),
-                        Err(e) => Err(e),
-                    };
-                    done(result);
-                }
-                Job::Clear(pattern, done) => {
-                    let result = match self.connect().await {
-                        Ok(conn) => self.watch(clear(conn, &pattern).await),
-                        Err(e) => Err(e),
-                    };
-                    done(result);
-                }
+                Job::Keys(pattern, done) => done(self.on_connection(|conn| scan_keys(conn, &pattern)).await),
+                Job::Entries(pattern, done) => done(self.on_connection(|conn| scan_entries(conn, &pattern)).await),
+                Job::Page(pattern, cursor, done) => done(self.on_connection(|conn| scan_page(conn, &pattern, &cursor)).await),
+                Job::Clear(pattern, done) => done(self.on_connection(|conn| clear(conn, &pattern)).await),
                 Job::Close(done) => {
                     // Rounds still in flight hold their own handle on the connection
                     // and are answered; the connection closes when the last one ends.
@@ -443,6 +419,16 @@ impl Worker {
                 Err(message)
             }
         }
+    }
+
+    /// Runs a group job on the open (or a new) connection; see [`Worker::watch`].
+    async fn on_connection<T, F>(&mut self, job: impl FnOnce(MultiplexedConnection) -> F) -> Result<T, String>
+    where
+        F: Future<Output = redis::RedisResult<T>>,
+    {
+        let conn = self.connect().await?;
+        let result = job(conn).await;
+        self.watch(result)
     }
 
     fn unreachable(&self, why: &str) -> String {

@@ -35,14 +35,9 @@ let embeddedCount = 0;
 const freshPath = (name) => join(embeddedFolder, `${embeddedCount++}-${name}`);
 // The user's database keeps the user's pragmas; these are ours, without which every
 // write waits for an fsync (~5 ms), longer than the suite's 10 ms expiry windows.
-function betterSqlite(file) {
-  const db = new Database(file);
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
-  return db;
-}
-function bunSqlite(file) {
-  const db = new BunDatabase(file);
+// The user's database object: bun:sqlite under Bun, better-sqlite3 under Node.
+function sqliteClient(file) {
+  const db = BunDatabase ? new BunDatabase(file) : new Database(file);
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
   return db;
@@ -78,9 +73,10 @@ const rows = [
   { name: "polykv kv(level)", make: () => kv(new Level(join(levelFolder, `db${levelCount++}`))) },
   { name: "polykv kv(\"sqlite:///…\")", make: () => kv(`sqlite://${freshPath("store.db")}`) },
   { name: "polykv kv(\"sqlite::memory:\")", make: () => kv("sqlite::memory:") },
-  BunDatabase
-    ? { name: "polykv kv(bun:sqlite Database)", make: () => kv(bunSqlite(freshPath("client.db"))) }
-    : { name: "polykv kv(better-sqlite3 Database)", make: () => kv(betterSqlite(freshPath("client.db"))) },
+  {
+    name: `polykv kv(${BunDatabase ? "bun:sqlite" : "better-sqlite3"} Database)`,
+    make: () => kv(sqliteClient(freshPath("client.db"))),
+  },
   { name: "polykv kv(\"file:///….json\")", make: () => kv(`file://${freshPath("data.json")}`) },
   { name: "polykv kv(new URL(\"file:///….json\"))", make: () => kv(new URL(`file://${freshPath("url data.json")}`)) },
   { name: "polykv kv(\"file:///…/\")", make: () => kv(`file://${freshPath("folder")}/`) },

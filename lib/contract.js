@@ -1,0 +1,97 @@
+"use strict";
+// The one internal contract between the facade (index.js) and a driver
+// (lib/drivers/<name>.js). Nothing here runs: it is the written promise, in JSDoc,
+// that every driver keeps and the facade relies on. The Rust `Backend` trait
+// (src/backend/mod.rs) is the same contract for the engines written in Rust.
+//
+// The facade owns: key checks, prefixes (drivers always get the full key),
+// parsing `expires` and turning it into one absolute deadline, JSON-encoding the
+// value for drivers that serialize (so a refused value names the caller's key),
+// deletes for `null` values and `expires <= 0`, and deriving keys/values/entries
+// from iterate() where a driver has no faster way.
+//
+// The driver owns: storage, its stored format, expiry (an expired record is never
+// returned, whether or not it was pruned) and its client's errors.
+
+/**
+ * What a backend can do, declared once per driver and read by the facade
+ * (`store.capabilities`) and the conformance suite. Every field is a plain boolean.
+ *
+ * @typedef {object} Capabilities
+ * @property {boolean} expiryMs   expiry holds at millisecond resolution (false: whole
+ *                                seconds, or a minimum TTL such as Cloudflare's 60 s)
+ * @property {boolean} expiresItself the backend drops expired records by itself
+ *                                (Redis TTL, Cloudflare KV, cookies): prune() is a no-op
+ * @property {boolean} ordered    listings come in ascending key (byte / code-point) order
+ * @property {boolean} serializes values are stored as JSON text: `set` receives the text
+ *                                and reads return a fresh copy (false: the very object)
+ * @property {boolean} listing    iterate/keys/values/entries work (false: a custom client
+ *                                without `iterate`)
+ * @property {boolean} atomic     one record's read-modify-write can be made atomic across
+ *                                processes (a transaction, a lock, a Lua script, a txn)
+ * @property {boolean} bytes      binary values are kept as bytes (none yet)
+ */
+
+/**
+ * A driver instance, made by a factory's `create(input)`. Any method may return a
+ * promise instead of its value; the facade awaits only what is a promise, so a sync
+ * backend costs no extra microtask.
+ *
+ * @typedef {object} Driver
+ * @property {string} type              `store.type`: MEMORY, SQLITE, REDIS, …
+ * @property {Capabilities} caps
+ * @property {() => Promise<void>} [connect]  called once, from kv(); the first call waits for it
+ * @property {(key: string) => any} get      the live value, or null when missing or expired
+ * @property {(key: string, value: any, expiresAt: number | null, seconds: number | null) => void} set
+ *   inserts or replaces. `value` is JSON text when `caps.serializes`, else the caller's
+ *   value itself. `expiresAt` is the absolute deadline in integer Unix ms (null: never);
+ *   `seconds` is the caller's TTL as given, only for polystore's RAW custom clients,
+ *   which take seconds. Never called with a null value or a past deadline (the facade
+ *   deletes instead).
+ * @property {(key: string) => void} del      deleting a missing key is fine
+ * @property {(key: string) => boolean} [has] default: get() !== null
+ * @property {(prefix: string) => Iterable<[string, any]> | AsyncIterable<[string, any]>} [iterate]
+ *   the live [fullKey, value] pairs whose key starts with `prefix`, streamed;
+ *   required when `caps.listing`
+ * @property {(prefix: string) => string[]} [keys]          only where faster than iterate()
+ * @property {(prefix: string) => [string, any][]} [entries] only where faster than iterate()
+ * @property {(prefix: string) => any[]} [values]           only where faster than iterate()
+ * @property {(prefix: string) => void} [clear]  deletes every record under `prefix` ("" = all
+ *   of this store's records; never other databases); default: del() each listed key
+ * @property {(prefix: string) => void} [prune]  deletes the expired records under `prefix`;
+ *   absent where expired records take no room or the backend drops them itself
+ * @property {() => void} [close]   releases what the driver opened (never the user's client
+ *   where polystore leaves it open)
+ * @property {(prefix: string, value: any, expiresAt: number | null, seconds: number | null) => string} [add]
+ *   a custom client's own key generation (polystore's protocol); returns the new key
+ */
+
+/**
+ * One entry of the detection table (lib/drivers/index.js), tried in order.
+ *
+ * @typedef {object} DriverFactory
+ * @property {string} name                       the driver's name, as in `store.type`
+ * @property {(input: any) => boolean} test      whether `input` (client, string, URL) is ours
+ * @property {(input: any) => Driver} create     the driver over `input`; throws a clear error
+ */
+
+/** The capabilities a driver starts from; each driver spreads it and says what differs. */
+const BASE_CAPS = Object.freeze({
+  expiryMs: true,
+  expiresItself: false,
+  ordered: false,
+  serializes: true,
+  listing: true,
+  atomic: false,
+  bytes: false,
+});
+
+/** A frozen capabilities object: BASE_CAPS with `overrides`. */
+function capabilities(overrides = {}) {
+  for (const name of Object.keys(overrides)) {
+    if (!(name in BASE_CAPS)) throw new Error(`[polykv] unknown capability "${name}"`);
+  }
+  return Object.freeze({ ...BASE_CAPS, ...overrides });
+}
+
+module.exports = { BASE_CAPS, capabilities };

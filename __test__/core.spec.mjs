@@ -1,4 +1,4 @@
-// The facade's own promises (CONTRACT §1–6, §9, §13, §19–20) beyond what the
+// The facade's own promises (docs/behaviour.md §1–6, §9, §13, §19–20) beyond what the
 // per-backend conformance suite checks.
 import { describe, it, mock } from "node:test";
 import assert from "node:assert/strict";
@@ -60,25 +60,32 @@ describe("construction", () => {
     assert.deepEqual(args, []);
   });
 
-  it("every client kind of CONTRACT §3–4 is recognised by shape or URL", () => {
-    const typeOf = (input) => drivers.find((Driver) => Driver.test(input))?.name ?? null;
+  it("every client kind of docs/behaviour.md §3–4 is recognised by shape or URL", () => {
+    // The file name of the driver module whose factory takes `input` first.
+    const file = new Map(drivers.map((factory) => [factory, null]));
+    for (const name of ["memory", "redis-native", "redis", "sqlite", "postgres", "etcd", "level", "cloudflare", "forage", "cookie", "api", "file", "folder", "storage"]) {
+      file.set(require(`../lib/drivers/${name}.js`), name);
+    }
+    const typeOf = (input) => file.get(drivers.find((factory) => factory.test(input))) ?? null;
     const fn = () => {};
-    assert.equal(typeOf({ pSubscribe: fn, sSubscribe: fn }), "RedisDriver");
-    assert.equal(typeOf("redis://127.0.0.1:6379"), "RedisNativeDriver");
-    assert.equal(typeOf({ prepare: fn, exec: fn }), "SqliteDriver");
-    assert.equal(typeOf("sqlite::memory:"), "SqliteDriver");
-    assert.equal(typeOf({ query: fn }), "PostgresDriver");
+    assert.equal(typeOf(undefined), "memory");
+    assert.equal(typeOf(new Map()), "memory");
+    assert.equal(typeOf({ pSubscribe: fn, sSubscribe: fn }), "redis");
+    assert.equal(typeOf("redis://127.0.0.1:6379"), "redis-native");
+    assert.equal(typeOf({ prepare: fn, exec: fn }), "sqlite");
+    assert.equal(typeOf("sqlite::memory:"), "sqlite");
+    assert.equal(typeOf({ query: fn }), "postgres");
     assert.equal(typeOf({ query: fn, filename: "x" }), null);
-    assert.equal(typeOf({ leaseClient: {}, watchClient: {}, watchManager: {} }), "EtcdDriver");
-    assert.equal(typeOf({ attachResource: fn, detachResource: fn }), "LevelDriver");
-    assert.equal(typeOf({ getWithMetadata: fn, get: fn, list: fn, delete: fn }), "CloudflareDriver");
-    assert.equal(typeOf({ defineDriver: fn, dropInstance: fn }), "ForageDriver");
-    assert.equal(typeOf("cookie"), "CookieDriver");
-    assert.equal(typeOf("https://example.com/kv/"), "ApiDriver");
-    assert.equal(typeOf("file:///tmp/data.json"), "FileDriver");
-    assert.equal(typeOf(new URL("file:///tmp/data.json")), "FileDriver");
-    assert.equal(typeOf("file:///tmp/data/"), "FolderDriver");
-    assert.equal(typeOf("file:///tmp/.cache/"), "FolderDriver");
+    assert.equal(typeOf({ leaseClient: {}, watchClient: {}, watchManager: {} }), "etcd");
+    assert.equal(typeOf({ attachResource: fn, detachResource: fn }), "level");
+    assert.equal(typeOf({ getWithMetadata: fn, get: fn, list: fn, delete: fn }), "cloudflare");
+    assert.equal(typeOf({ defineDriver: fn, dropInstance: fn }), "forage");
+    assert.equal(typeOf("cookie"), "cookie");
+    assert.equal(typeOf("https://example.com/kv/"), "api");
+    assert.equal(typeOf("file:///tmp/data.json"), "file");
+    assert.equal(typeOf(new URL("file:///tmp/data.json")), "file");
+    assert.equal(typeOf("file:///tmp/data/"), "folder");
+    assert.equal(typeOf("file:///tmp/.cache/"), "folder");
     assert.equal(typeOf("potato"), null);
     assert.equal(typeOf({ get: fn, set: fn }), null);
   });

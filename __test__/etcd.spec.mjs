@@ -7,20 +7,11 @@ import { randomBytes } from "node:crypto";
 import { Etcd3 } from "etcd3";
 import polystore from "polystore";
 import kv from "../index.mjs";
-import EtcdDriver from "../lib/drivers/etcd.js";
 import { serviceUrl } from "./fixtures/service.mjs";
 
 const URL = serviceUrl("POLYKV_TEST_ETCD_URL", "etcd3");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const unique = () => `polykv-test:${randomBytes(5).toString("hex")}:`;
-
-describe("rangeEnd(prefix), the end of an etcd prefix range", () => {
-  it("increments the last byte; an empty prefix has no end", () => {
-    assert.deepEqual(EtcdDriver.rangeEnd("ab"), Buffer.from("ac"));
-    assert.deepEqual(EtcdDriver.rangeEnd("a\u{10FFFF}"), Buffer.from([0x61, 0xf4, 0x8f, 0xbf, 0xc0]));
-    assert.deepEqual(EtcdDriver.rangeEnd(""), Buffer.from([0]));
-  });
-});
 
 if (URL) {
   describe("etcd3", () => {

@@ -7,7 +7,6 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import polystore from "polystore";
 import kv from "../index.mjs";
-import PostgresDriver from "../lib/drivers/postgres.js";
 import { serviceUrl } from "./fixtures/service.mjs";
 
 const URL = serviceUrl("POLYKV_TEST_POSTGRES_URL", "postgres (pg client)");
@@ -19,20 +18,6 @@ const byCodePoint = (a, b) => {
   for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
   return x.length - y.length;
 };
-
-describe("successor(prefix), the upper bound of a prefix range", () => {
-  const { successor } = PostgresDriver;
-  it("increments the last code point, skipping surrogates and carrying past U+10FFFF", () => {
-    assert.equal(successor("ab"), "ac");
-    assert.equal(successor("a:"), "a;");
-    assert.equal(successor("a%"), "a&");
-    assert.equal(successor("\u{D7FF}"), "\u{E000}");
-    assert.equal(successor("a\u{10FFFF}"), "b");
-    assert.equal(successor("a\u{1F600}"), "a\u{1F601}");
-    assert.equal(successor("\u{10FFFF}\u{10FFFF}"), null);
-    assert.equal(successor(""), null);
-  });
-});
 
 if (URL) {
   describe("postgres (pg client)", () => {

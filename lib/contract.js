@@ -94,4 +94,33 @@ function capabilities(overrides = {}) {
   return Object.freeze({ ...BASE_CAPS, ...overrides });
 }
 
-module.exports = { BASE_CAPS, capabilities };
+// Default bodies, used where a driver has no method of its own (the facade and the
+// custom-client adapter both call these, so each default is written once).
+
+/** Collects an iterable or async iterable of entries into an array. */
+async function collect(iterable) {
+  if (typeof iterable[Symbol.iterator] === "function") return Array.from(iterable);
+  const list = [];
+  for await (const entry of iterable) list.push(entry);
+  return list;
+}
+
+/** The live [fullKey, value] pairs under `prefix`: the driver's entries(), else its iterate() collected. */
+function listEntries(driver, prefix) {
+  if (typeof driver.entries === "function") return driver.entries(prefix);
+  return collect(driver.iterate(prefix));
+}
+
+/** The full keys under `prefix`: the driver's keys(), else from its entries. */
+async function listKeys(driver, prefix) {
+  if (typeof driver.keys === "function") return driver.keys(prefix);
+  return (await listEntries(driver, prefix)).map((entry) => entry[0]);
+}
+
+/** clear(prefix) for a driver without one: delete every listed key. */
+async function clearByListing(driver, prefix) {
+  const keys = await listKeys(driver, prefix);
+  await Promise.all(keys.map((key) => driver.del(key)));
+}
+
+module.exports = { BASE_CAPS, capabilities, listEntries, listKeys, clearByListing };

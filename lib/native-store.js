@@ -1,11 +1,14 @@
 "use strict";
-// The JS face of the Rust embedded backends (SQLite, JSON file, folder): a driver in
-// native-expiry mode (HAS_EXPIRATION) over one `NativeStore`. Every call is a sync
-// napi call (~0.3 µs a crossing); the facade's own `async` methods make them
-// promises. Values cross as JSON text: V8 makes it (lib/json.js) and parses it.
+// The JS face of the Rust embedded backends (SQLite, JSON file, folder): a driver
+// (lib/contract.js) over one `NativeStore`. Every call is a sync napi call (~0.3 µs a
+// crossing); the facade's own `async` methods make them promises. Values cross as
+// JSON text: V8 makes it (the facade encodes) and parses it (here).
 
-const { encode } = require("./json.js");
-const { deadline } = require("./envelope.js");
+const { capabilities } = require("./contract.js");
+const { polykvError } = require("./errors.js");
+
+// Ordered by key, atomic under the engine's transaction or cross-process lock.
+const CAPS = capabilities({ ordered: true, atomic: true });
 
 // Entries per page when iterating: memory stays flat however big the store is.
 const PAGE = 500;
@@ -16,7 +19,7 @@ function parseValue(text, type, key) {
   try {
     return JSON.parse(text);
   } catch {
-    throw new Error(`[polykv] [${type}] the value stored for key "${key}" is not valid JSON`);
+    throw polykvError("ERR_POLYKV_CORRUPT", type, `the value stored for key "${key}" is not valid JSON`);
   }
 }
 
@@ -24,27 +27,28 @@ function parsePage(text, type, prefix) {
   try {
     return JSON.parse(text);
   } catch {
-    throw new Error(`[polykv] [${type}] a value stored under the prefix "${prefix}" is not valid JSON`);
+    throw polykvError("ERR_POLYKV_CORRUPT", type, `a value stored under the prefix "${prefix}" is not valid JSON`);
   }
 }
 
 class NativeDriver {
+  static CAPS = CAPS;
+  caps = CAPS;
   #store;
 
   /** @param {string} type `SQLITE`, `FILE` or `FOLDER`  @param {object} store a native.NativeStore */
   constructor(type, store) {
-    this.TYPE = type;
-    this.HAS_EXPIRATION = true;
+    this.type = type;
     this.#store = store;
   }
 
   get(key) {
     const text = this.#store.get(key);
-    return text === null ? null : parseValue(text, this.TYPE, key);
+    return text === null ? null : parseValue(text, this.type, key);
   }
 
-  set(key, value, seconds) {
-    this.#store.set(key, encode(key, value), deadline(seconds));
+  set(key, text, expiresAt) {
+    this.#store.set(key, text, expiresAt);
   }
 
   del(key) {
@@ -59,7 +63,7 @@ class NativeDriver {
   *iterate(prefix = "") {
     let after = null;
     for (;;) {
-      const page = parsePage(this.#store.scan(prefix, after, PAGE, true), this.TYPE, prefix);
+      const page = parsePage(this.#store.scan(prefix, after, PAGE, true), this.type, prefix);
       yield* page;
       if (page.length < PAGE) return;
       after = page[page.length - 1][0];
@@ -106,8 +110,8 @@ class BatchingDriver extends NativeDriver {
     this.#store = store;
   }
 
-  set(key, value, seconds) {
-    return this.#queue(key, encode(key, value), deadline(seconds));
+  set(key, text, expiresAt) {
+    return this.#queue(key, text, expiresAt);
   }
 
   del(key) {

@@ -11,17 +11,18 @@
 // failed writes, a failure other than 404 rejects with an error that names the
 // request and the status: a write the server refused is never reported as done.
 
-const { encode } = require("../json.js");
+const { capabilities } = require("../contract.js");
+const { polykvError } = require("../errors.js");
+const { remainingMs } = require("../rules.js");
+
+// As the served store keeps it; the protocol has no ordered listing and no atomic update.
+const CAPS = capabilities({});
 
 const HEADERS = { accept: "application/json", "content-type": "application/json" };
 
 class ApiDriver {
-  static test(input) {
-    return typeof input === "string" && /^https?:\/\//i.test(input);
-  }
-
-  TYPE = "API";
-  HAS_EXPIRATION = true;
+  type = "API";
+  caps = CAPS;
   #base;
 
   constructor(url) {
@@ -36,7 +37,7 @@ class ApiDriver {
       response = await fetch(url, { method, headers: HEADERS, body });
     } catch (error) {
       const why = error?.cause?.message || error?.message || String(error);
-      throw new Error(`[polykv] [API] ${method} ${url} failed: ${why}`, { cause: error });
+      throw polykvError("ERR_POLYKV_CONNECTION", "API", `${method} ${url} failed: ${why}`, { cause: error });
     }
     if (response.status === 404) {
       await response.body?.cancel();
@@ -44,7 +45,8 @@ class ApiDriver {
     }
     if (!response.ok) {
       const detail = (await response.text().catch(() => "")).slice(0, 200);
-      throw new Error(`[polykv] [API] ${method} ${url} answered ${response.status} ${response.statusText}${detail ? `: ${detail}` : ""}`);
+      const status = `${response.status} ${response.statusText}${detail ? `: ${detail}` : ""}`;
+      throw polykvError("ERR_POLYKV_BACKEND", "API", `${method} ${url} answered ${status}`);
     }
     return response;
   }
@@ -60,9 +62,10 @@ class ApiDriver {
     return this.#json(await this.#request("GET", key));
   }
 
-  async set(key, value, seconds) {
-    const query = typeof seconds === "number" ? `?expires=${seconds}` : "";
-    const response = await this.#request("PUT", key, query, encode(key, value));
+  async set(key, text, expiresAt) {
+    // The protocol takes seconds from now.
+    const query = expiresAt === null ? "" : `?expires=${remainingMs(expiresAt) / 1000}`;
+    const response = await this.#request("PUT", key, query, text);
     await response?.body?.cancel();
   }
 
@@ -79,7 +82,8 @@ class ApiDriver {
     const found = await this.#json(await this.#request("GET", "", `?prefix=${encodeURIComponent(prefix)}`));
     if (found === null) return [];
     if (typeof found !== "object" || Array.isArray(found)) {
-      throw new Error(`[polykv] [API] GET ${this.#base}/?prefix=… answered with ${Array.isArray(found) ? "an array" : typeof found}, not an object of entries`);
+      const shape = Array.isArray(found) ? "an array" : typeof found;
+      throw polykvError("ERR_POLYKV_BACKEND", "API", `GET ${this.#base}/?prefix=… answered with ${shape}, not an object of entries`);
     }
     const list = [];
     for (const key of Object.keys(found)) if (found[key] !== null) list.push([prefix + key, found[key]]);
@@ -107,4 +111,8 @@ class ApiDriver {
   }
 }
 
-module.exports = ApiDriver;
+module.exports = {
+  name: "API",
+  test: (input) => typeof input === "string" && /^https?:\/\//i.test(input),
+  create: (url) => new ApiDriver(url),
+};

@@ -6,17 +6,18 @@
 // with an error before anything is written (polystore rounds a TTL under half a
 // second down to 0 and then stores the value forever; we refuse that too).
 
-const { encode } = require("../json.js");
+const { capabilities } = require("../contract.js");
+const { polykvError } = require("../errors.js");
+const { remainingMs } = require("../rules.js");
 
 const MIN_TTL = 60;
+// KV expires records itself, in whole seconds and no sooner than 60 s; eventually
+// consistent, so nothing is atomic.
+const CAPS = capabilities({ expiryMs: false, expiresItself: true });
 
 class CloudflareDriver {
-  static test(input) {
-    return Boolean(input && typeof input === "object" && ["getWithMetadata", "get", "list", "delete"].every((m) => typeof input[m] === "function"));
-  }
-
-  TYPE = "CLOUDFLARE";
-  HAS_EXPIRATION = true;
+  type = "CLOUDFLARE";
+  caps = CAPS;
   #kv;
 
   constructor(namespace) {
@@ -28,12 +29,15 @@ class CloudflareDriver {
     return text === null || text === undefined || text === "" ? null : JSON.parse(text);
   }
 
-  async set(key, value, seconds) {
-    const text = encode(key, value);
-    if (seconds === null || seconds === undefined) return void (await this.#kv.put(key, text));
-    const ttl = Math.round(seconds);
+  async set(key, text, expiresAt) {
+    if (expiresAt === null) return void (await this.#kv.put(key, text));
+    const ttl = Math.round(remainingMs(expiresAt) / 1000);
     if (ttl < MIN_TTL) {
-      throw new Error(`[polykv] Cloudflare's min expiration is '60s': cannot expire key "${key}" after ${seconds}s`);
+      throw polykvError(
+        "ERR_POLYKV_UNSUPPORTED",
+        "CLOUDFLARE",
+        `Cloudflare's min expiration is '60s': cannot expire key "${key}" after ${ttl}s`,
+      );
     }
     await this.#kv.put(key, text, { expirationTtl: ttl });
   }
@@ -91,4 +95,10 @@ class CloudflareDriver {
   }
 }
 
-module.exports = CloudflareDriver;
+const METHODS = ["getWithMetadata", "get", "list", "delete"];
+
+module.exports = {
+  name: "CLOUDFLARE",
+  test: (input) => Boolean(input && typeof input === "object" && METHODS.every((m) => typeof input[m] === "function")),
+  create: (namespace) => new CloudflareDriver(namespace),
+};

@@ -12,7 +12,11 @@
 //
 // Cookies that are not ours (not URI-encoded JSON) are skipped, never touched.
 
-const { encode } = require("../json.js");
+const { capabilities } = require("../contract.js");
+const { polykvError } = require("../errors.js");
+
+// Whole-second expiry kept by the browser, which drops expired cookies itself.
+const CAPS = capabilities({ expiryMs: false, expiresItself: true });
 
 // Browsers ignore a cookie whose name and value exceed 4 096 bytes; we refuse it
 // with an error instead of losing the write silently.
@@ -22,7 +26,7 @@ const EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT";
 function cookieDocument() {
   const doc = globalThis.document;
   if (!doc || typeof doc.cookie !== "string") {
-    throw new Error('[polykv] kv("cookie") needs a browser document (document.cookie), and there is none here');
+    throw polykvError("ERR_POLYKV_UNSUPPORTED", "COOKIE", 'kv("cookie") needs a browser document (document.cookie), and there is none here');
   }
   return doc;
 }
@@ -55,29 +59,27 @@ function readCookies() {
 }
 
 class CookieDriver {
-  static test(input) {
-    return input === "cookie" || input === "cookies";
-  }
-
-  TYPE = "COOKIE";
-  HAS_EXPIRATION = true;
+  type = "COOKIE";
+  caps = CAPS;
 
   get(key) {
     return readCookies().get(key) ?? null;
   }
 
-  set(key, value, seconds) {
+  set(key, valueText, expiresAt) {
     const name = encodeURIComponent(key);
-    const text = encodeURIComponent(encode(key, value));
+    const text = encodeURIComponent(valueText);
     // Both parts are URI-encoded, so plain ASCII: one byte per character.
     if (name.length + text.length > MAX_COOKIE_BYTES) {
-      throw new Error(
-        `[polykv] [COOKIE] the cookie for key "${key}" would take ${name.length + text.length} bytes; browsers keep at most ${MAX_COOKIE_BYTES}`,
+      throw polykvError(
+        "ERR_POLYKV_VALUE",
+        "COOKIE",
+        `the cookie for key "${key}" would take ${name.length + text.length} bytes; browsers keep at most ${MAX_COOKIE_BYTES}`,
       );
     }
     let attributes = "";
-    if (seconds !== null && seconds !== undefined) {
-      const at = Math.ceil((Date.now() + seconds * 1000) / 1000) * 1000;
+    if (expiresAt !== null) {
+      const at = Math.ceil(expiresAt / 1000) * 1000;
       attributes = `; expires=${new Date(at).toUTCString()}`;
     }
     cookieDocument().cookie = `${name}=${text}${attributes}`;
@@ -91,6 +93,7 @@ class CookieDriver {
     return readCookies().has(key);
   }
 
+  // The browser drops expired cookies itself: nothing to prune.
   *iterate(prefix = "") {
     for (const entry of readCookies()) if (entry[0].startsWith(prefix)) yield entry;
   }
@@ -100,4 +103,8 @@ class CookieDriver {
   }
 }
 
-module.exports = CookieDriver;
+module.exports = {
+  name: "COOKIE",
+  test: (input) => input === "cookie" || input === "cookies",
+  create: () => new CookieDriver(),
+};

@@ -12,51 +12,18 @@
 // memory stays flat while iterating. close() leaves the client open, as
 // polystore does: the etcd3 client belongs to the application.
 
-const { encode } = require("../json.js");
+const { capabilities } = require("../contract.js");
+const { envelopeText, openEnvelopeText, isExpiredText, prefixEndBytes } = require("../rules.js");
 
 const PAGE = 500; // key-values per range request when listing
-
-// A stored envelope's value, or undefined when missing, malformed or expired.
-function open(text, now) {
-  if (text === null || text === undefined) return undefined;
-  const data = JSON.parse(text);
-  if (data === null || typeof data !== "object" || !("value" in data)) return undefined;
-  if (data.expires !== null && data.expires !== undefined && !(data.expires > now)) return undefined;
-  return data.value;
-}
-
-// Whether `text` is an envelope whose time has passed (anything else is left alone).
-function isExpired(text, now) {
-  let data;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return false;
-  }
-  return data !== null && typeof data === "object" && typeof data.expires === "number" && data.expires <= now;
-}
-
-// The end of the byte range holding every key that starts with `prefix`: the
-// prefix with its last byte (below 0xff) incremented. "\0" means "no end".
-function rangeEnd(prefix) {
-  const bytes = Buffer.from(prefix);
-  for (let i = bytes.length - 1; i >= 0; i--) {
-    if (bytes[i] < 0xff) {
-      const end = bytes.subarray(0, i + 1);
-      end[i]++;
-      return end;
-    }
-  }
-  return Buffer.from([0]);
-}
+const CAPS = capabilities({ ordered: true, atomic: true });
+// etcd has no empty key: the range of every key starts at "\0", and an end of "\0"
+// means "no end".
+const ZERO = Buffer.from([0]);
 
 class EtcdDriver {
-  static test(input) {
-    return Boolean(input && typeof input === "object" && input.leaseClient && input.watchClient && input.watchManager);
-  }
-
-  TYPE = "ETCD3";
-  HAS_EXPIRATION = true;
+  type = "ETCD3";
+  caps = CAPS;
   #etcd;
 
   constructor(etcd) {
@@ -64,14 +31,11 @@ class EtcdDriver {
   }
 
   async get(key) {
-    const value = open(await this.#etcd.get(key).string(), Date.now());
-    return value === undefined ? null : value;
+    return openEnvelopeText(await this.#etcd.get(key).string());
   }
 
-  async set(key, value, seconds) {
-    const text = encode(key, value);
-    const expires = seconds === null || seconds === undefined ? null : Date.now() + Math.round(seconds * 1000);
-    await this.#etcd.put(key).value(`{"expires":${expires},"value":${text}}`);
+  async set(key, text, expiresAt) {
+    await this.#etcd.put(key).value(envelopeText(text, expiresAt));
   }
 
   async has(key) {
@@ -84,8 +48,8 @@ class EtcdDriver {
 
   // Pages of raw key-values (key and value as Buffers) under `prefix`, in key order.
   async *#pages(prefix) {
-    const end = rangeEnd(prefix);
-    let start = Buffer.from(prefix);
+    const end = prefixEndBytes(prefix) ?? ZERO;
+    let start = prefix ? Buffer.from(prefix) : ZERO;
     for (;;) {
       const { kvs, more } = await this.#etcd.getAll().inRange({ start, end }).limit(PAGE).exec();
       if (kvs.length) yield kvs;
@@ -99,8 +63,8 @@ class EtcdDriver {
     for await (const page of this.#pages(prefix)) {
       const now = Date.now();
       for (const { key, value } of page) {
-        const data = open(value.toString(), now);
-        if (data !== undefined) yield [key.toString(), data];
+        const data = openEnvelopeText(value.toString(), now);
+        if (data !== null) yield [key.toString(), data];
       }
     }
   }
@@ -116,7 +80,7 @@ class EtcdDriver {
   async prune(prefix = "") {
     for await (const page of this.#pages(prefix)) {
       const now = Date.now();
-      const expired = page.filter(({ value }) => isExpired(value.toString(), now));
+      const expired = page.filter(({ value }) => isExpiredText(value.toString(), now));
       await Promise.all(
         expired.map(({ key, mod_revision: revision }) =>
           this.#etcd.if(key, "Mod", "==", revision).then(this.#etcd.delete().key(key)).commit(),
@@ -126,5 +90,9 @@ class EtcdDriver {
   }
 }
 
-EtcdDriver.rangeEnd = rangeEnd; // exported for the tests
-module.exports = EtcdDriver;
+module.exports = {
+  name: "ETCD3",
+  test: (input) =>
+    Boolean(input && typeof input === "object" && input.leaseClient && input.watchClient && input.watchManager),
+  create: (etcd) => new EtcdDriver(etcd),
+};

@@ -1,33 +1,34 @@
 "use strict";
 // `kv("file:///abs/data.json")` or a `URL`: one JSON file holding every record
-// (CONTRACT §21), in Rust (src/backend/file.rs): reads from memory while the file is
+// (docs/behaviour.md §21), in Rust (src/backend/file.rs): reads from memory while the file is
 // unchanged, writes through a temp file and a rename under an advisory lock, the
 // writes of one tick batched into one rewrite.
 
 const path = require("node:path");
 const { fileUrl } = require("../url.js");
+const { polykvError } = require("../errors.js");
 const { BatchingDriver, pathFromFileUrl } = require("../native-store.js");
 
-class FileDriver {
-  // Any file: URL not ending in "/" is ours, so a URL without an extension gets a
-  // clear error below instead of "Adapter should have .get() and .set()".
-  static test(input) {
-    const href = fileUrl(input);
-    return href !== null && !href.endsWith("/");
-  }
-
-  constructor(input) {
-    const href = fileUrl(input);
-    const file = pathFromFileUrl(href);
-    // extname ignores a leading dot: ".cache" has no extension, ".cache.json" has.
-    if (path.extname(file).length < 2) {
-      throw new Error(
-        `[polykv] "${href}" is neither a file nor a folder: add an extension for a JSON file (file:///path/data.json) or end it with "/" for a folder (file:///path/data/)`,
-      );
-    }
-    const { NativeStore } = require("../../native.js");
-    return new BatchingDriver("FILE", NativeStore.file(path.resolve(file)));
-  }
+// Any file: URL not ending in "/" is ours, so a URL without an extension gets a
+// clear error below instead of "Adapter should have .get() and .set()".
+function test(input) {
+  const href = fileUrl(input);
+  return href !== null && !href.endsWith("/");
 }
 
-module.exports = FileDriver;
+function create(input) {
+  const href = fileUrl(input);
+  const file = pathFromFileUrl(href);
+  // extname ignores a leading dot: ".cache" has no extension, ".cache.json" has.
+  if (path.extname(file).length < 2) {
+    throw polykvError(
+      "ERR_POLYKV_CLIENT",
+      null,
+      `"${href}" is neither a file nor a folder: add an extension for a JSON file (file:///path/data.json) or end it with "/" for a folder (file:///path/data/)`,
+    );
+  }
+  const { NativeStore } = require("../../native.js");
+  return new BatchingDriver("FILE", NativeStore.file(path.resolve(file)));
+}
+
+module.exports = { name: "FILE", test, create };

@@ -1,5 +1,5 @@
 "use strict";
-// `kv("file:///abs/dir/")` (ending in "/"): one JSON file per key (CONTRACT §22), in
+// `kv("file:///abs/dir/")` (ending in "/"): one JSON file per key (docs/behaviour.md §22), in
 // Rust (src/backend/folder.rs): names that cannot leave the folder, temp-and-rename
 // writes, foreign files ignored.
 
@@ -7,16 +7,14 @@ const path = require("node:path");
 const { fileUrl } = require("../url.js");
 const { NativeDriver, pathFromFileUrl } = require("../native-store.js");
 
-class FolderDriver {
-  static test(input) {
-    const href = fileUrl(input);
-    return href !== null && href.endsWith("/");
-  }
-
-  constructor(input) {
-    const { NativeStore } = require("../../native.js");
-    return new NativeDriver("FOLDER", NativeStore.folder(path.resolve(pathFromFileUrl(fileUrl(input))) + path.sep));
-  }
+function test(input) {
+  const href = fileUrl(input);
+  return href !== null && href.endsWith("/");
 }
 
-module.exports = FolderDriver;
+function create(input) {
+  const { NativeStore } = require("../../native.js");
+  return new NativeDriver("FOLDER", NativeStore.folder(path.resolve(pathFromFileUrl(fileUrl(input))) + path.sep));
+}
+
+module.exports = { name: "FOLDER", test, create };

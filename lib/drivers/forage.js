@@ -10,16 +10,15 @@
 // string, not as a Date that only IndexedDB could keep), and a value JSON cannot
 // hold is refused with a TypeError naming the key.
 
-const { encode } = require("../json.js");
-const { deadline, openEnvelope, isExpiredEnvelope } = require("../envelope.js");
+const { capabilities } = require("../contract.js");
+const { openEnvelope, isExpiredEnvelope } = require("../rules.js");
+
+// Not atomic: other tabs share the database and localForage has no transactions to offer.
+const CAPS = capabilities({});
 
 class ForageDriver {
-  static test(input) {
-    return Boolean(input && input.defineDriver && input.dropInstance);
-  }
-
-  TYPE = "FORAGE";
-  HAS_EXPIRATION = true;
+  type = "FORAGE";
+  caps = CAPS;
   #forage;
 
   constructor(forage) {
@@ -47,9 +46,8 @@ class ForageDriver {
     return openEnvelope(await this.#forage.getItem(key));
   }
 
-  async set(key, value, seconds) {
-    const copy = JSON.parse(encode(key, value));
-    await this.#forage.setItem(key, { expires: deadline(seconds), value: copy });
+  async set(key, text, expiresAt) {
+    await this.#forage.setItem(key, { expires: expiresAt, value: JSON.parse(text) });
   }
 
   async del(key) {
@@ -87,4 +85,8 @@ class ForageDriver {
   }
 }
 
-module.exports = ForageDriver;
+module.exports = {
+  name: "FORAGE",
+  test: (input) => Boolean(input && input.defineDriver && input.dropInstance),
+  create: (forage) => new ForageDriver(forage),
+};

@@ -1,21 +1,13 @@
 "use strict";
 // The detection table: every client kind polykv recognises, in the order they are
-// tried. Each driver module exports a class with `static test(input)` that says
-// whether it handles `input` (a client object, a string or a URL). Object shapes
-// follow polystore (CONTRACT §4) so the same client gets the same `type`.
-//
-// A driver speaks the custom-client protocol in native-expiry mode (HAS_EXPIRATION):
-//   TYPE, HAS_EXPIRATION = true, connect?()
-//   get(fullKey) -> value | null            set(fullKey, value, expiresSeconds | null)
-//   del(fullKey)   has(fullKey) -> boolean  iterate(prefix) -> (async) generator of [fullKey, value]
-//   clear(prefix) prune() close(), and keys(prefix) entries(prefix) values(prefix)
-//   only where the engine answers them better than collecting iterate() (the
-//   facade does that collecting itself).
-// Any method may return a promise. The facade (index.js) owns key checks, prefixes
-// and parsing `expires`; the driver owns storage, serialization and expiry.
+// tried. Each module exports a factory `{ name, test(input), create(input) }`
+// (lib/contract.js); `create` returns a driver that keeps the contract. Object
+// shapes follow polystore (docs/behaviour.md §4) so the same client gets the same
+// `type`. Whatever no factory takes is a custom client (lib/adapt.js).
 
 module.exports = [
-  require("./redis-native.js"), // redis:// and rediss:// URLs: the native Rust backend
+  require("./memory.js"), // kv(), kv(new Map())
+  require("./redis-native.js"), // redis:// and rediss:// URLs: the native backend
   require("./redis.js"), // node-redis and ioredis clients
   require("./sqlite.js"), // sqlite: URLs (native) and SQLite database objects
   require("./postgres.js"), // pg Client or Pool

@@ -11,7 +11,11 @@
 // contiguous range: listing seeks to the prefix and stops at the first key past
 // it, instead of reading every key as polystore does.
 
-const { envelopeText, openEnvelopeText, isExpiredEnvelope } = require("../envelope.js");
+const { capabilities } = require("../contract.js");
+const { envelopeText, openEnvelopeText, isExpiredText } = require("../rules.js");
+
+// Ordered; not atomic: level is one process's database, and two stores' read-modify-write can interleave.
+const CAPS = capabilities({ ordered: true });
 
 const TEXT = { keyEncoding: "utf8", valueEncoding: "utf8" };
 const KEY_TEXT = { keyEncoding: "utf8" };
@@ -24,12 +28,8 @@ function notFound(error) {
 }
 
 class LevelDriver {
-  static test(input) {
-    return Boolean(input && typeof input === "object" && input.attachResource && input.detachResource);
-  }
-
-  TYPE = "LEVEL";
-  HAS_EXPIRATION = true;
+  type = "LEVEL";
+  caps = CAPS;
   #db;
 
   constructor(db) {
@@ -66,8 +66,8 @@ class LevelDriver {
     return this.#db.get(key, TEXT).then(openEnvelopeText, notFound);
   }
 
-  set(key, value, seconds) {
-    return this.#db.put(key, envelopeText(key, value, seconds), TEXT);
+  set(key, text, expiresAt) {
+    return this.#db.put(key, envelopeText(text, expiresAt), TEXT);
   }
 
   del(key) {
@@ -92,13 +92,7 @@ class LevelDriver {
 
   async prune(prefix = "") {
     const now = Date.now();
-    await this.#deleteWhere(prefix, (text) => {
-      try {
-        return isExpiredEnvelope(JSON.parse(text), now);
-      } catch {
-        return false; // not ours: leave it alone
-      }
-    });
+    await this.#deleteWhere(prefix, (text) => isExpiredText(text, now));
   }
 
   // Deletes the records under `prefix` whose text passes `test`, in batches.
@@ -120,4 +114,8 @@ class LevelDriver {
   }
 }
 
-module.exports = LevelDriver;
+module.exports = {
+  name: "LEVEL",
+  test: (input) => Boolean(input && typeof input === "object" && input.attachResource && input.detachResource),
+  create: (db) => new LevelDriver(db),
+};

@@ -17,12 +17,16 @@
 // add the index `idx_kv_id_c ON kv (id COLLATE "C")` so the range stays an
 // index scan. polystore's own queries (`=`, LIKE) work on both.
 //
-// Expiry is computed by the server (`now() + seconds`), to the microsecond, and
-// compared with the server's now(): no clock skew between app and database.
+// Expiry is the time left (the deadline less the app's clock) added to the server's
+// now(), and compared with the server's now(): no clock skew between app and database.
 // Every value is a bound parameter; the table name is a constant.
 // Postgres text cannot hold NUL (U+0000): such a key is refused before any query.
 
-const { encode } = require("../json.js");
+const { capabilities } = require("../contract.js");
+const { polykvError } = require("../errors.js");
+const { prefixEnd, remainingMs } = require("../rules.js");
+
+const CAPS = capabilities({ ordered: true, atomic: true });
 
 const PAGE = 500; // rows per page when iterating, so memory stays flat
 
@@ -44,27 +48,12 @@ const SQL = {
     WHERE a.attrelid = to_regclass('kv') AND a.attname = 'id'`,
   get: `SELECT value FROM kv WHERE id = $1 AND ${LIVE}`,
   has: `SELECT 1 FROM kv WHERE id = $1 AND ${LIVE}`,
-  set: `INSERT INTO kv (id, value, expires_at) VALUES ($1, $2, now() + $3::float8 * interval '1 second')
+  set: `INSERT INTO kv (id, value, expires_at) VALUES ($1, $2, now() + $3::float8 * interval '1 millisecond')
     ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
   del: "DELETE FROM kv WHERE id = $1",
 };
 
-// The smallest string greater than every string that starts with `prefix`, in
-// code-point order, or null when there is none (a prefix of U+10FFFF only).
-function successor(prefix) {
-  const points = Array.from(prefix, (char) => char.codePointAt(0));
-  while (points.length) {
-    const last = points.pop();
-    if (last < 0x10ffff) {
-      // Surrogate code points cannot be sent as UTF-8: skip over them.
-      points.push(last + 1 === 0xd800 ? 0xe000 : last + 1);
-      return String.fromCodePoint(...points);
-    }
-  }
-  return null;
-}
-
-// `AND id in [prefix, successor)` with its parameters, numbered from `next`.
+// `AND id in [prefix, prefixEnd(prefix))` with its parameters, numbered from `next`.
 // `from` replaces the lower bound (a page cursor, exclusive).
 function range(prefix, next, from) {
   const sql = [];
@@ -76,7 +65,7 @@ function range(prefix, next, from) {
     sql.push(`id COLLATE "C" >= $${next + params.length}`);
     params.push(prefix);
   }
-  const upper = prefix ? successor(prefix) : null;
+  const upper = prefix ? prefixEnd(prefix) : null;
   if (upper !== null) {
     sql.push(`id COLLATE "C" < $${next + params.length}`);
     params.push(upper);
@@ -86,8 +75,10 @@ function range(prefix, next, from) {
 
 function checkText(what, text) {
   if (text.includes("\0")) {
-    throw new Error(
-      `[polykv] [postgres] the ${what} ${JSON.stringify(text)} contains a NUL character (U+0000), which Postgres text cannot store`,
+    throw polykvError(
+      "ERR_POLYKV_KEY",
+      "POSTGRES",
+      `the ${what} ${JSON.stringify(text)} contains a NUL character (U+0000), which Postgres text cannot store`,
     );
   }
 }
@@ -100,12 +91,8 @@ function isCodePointOrder(row) {
 }
 
 class PostgresDriver {
-  static test(input) {
-    return Boolean(input && typeof input === "object" && typeof input.query === "function" && !input.filename);
-  }
-
-  TYPE = "POSTGRES";
-  HAS_EXPIRATION = true;
+  type = "POSTGRES";
+  caps = CAPS;
   #db;
 
   constructor(db) {
@@ -139,10 +126,9 @@ class PostgresDriver {
     return rows.length ? JSON.parse(rows[0].value) : null;
   }
 
-  async set(key, value, seconds) {
+  async set(key, text, expiresAt) {
     checkText("key", key);
-    const text = encode(key, value);
-    await this.#db.query({ name: "polykv_kv_set", text: SQL.set, values: [key, text, seconds ?? null] });
+    await this.#db.query({ name: "polykv_kv_set", text: SQL.set, values: [key, text, remainingMs(expiresAt)] });
   }
 
   async has(key) {
@@ -205,5 +191,8 @@ class PostgresDriver {
   }
 }
 
-PostgresDriver.successor = successor; // exported for the tests
-module.exports = PostgresDriver;
+module.exports = {
+  name: "POSTGRES",
+  test: (input) => Boolean(input && typeof input === "object" && typeof input.query === "function" && !input.filename),
+  create: (db) => new PostgresDriver(db),
+};

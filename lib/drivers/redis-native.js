@@ -34,7 +34,10 @@
 // key, value = JSON text, expiry = the Redis TTL, set with PX (milliseconds).
 
 const native = require("../../native.js");
-const { encode } = require("../json.js");
+const { capabilities } = require("../contract.js");
+const { remainingMs } = require("../rules.js");
+
+const CAPS = capabilities({ expiresItself: true, atomic: true });
 
 // A batch this long is sent at once, without waiting for the end of the tick, so a
 // burst of thousands of calls reaches Redis in pieces while JS is still queuing.
@@ -121,12 +124,8 @@ function onAnswers(ids, failures, values, errorSlots, errorMessages) {
 }
 
 class RedisNativeDriver {
-  static test(input) {
-    return isRedisUrl(input);
-  }
-
-  TYPE = "REDIS";
-  HAS_EXPIRATION = true;
+  type = "REDIS";
+  caps = CAPS;
   #native; // RedisNative: group methods, and everything when #hot is null
   #hot = null; // RedisLoop: get/set/has/del, when available
   #batch = null;
@@ -212,9 +211,8 @@ class RedisNativeDriver {
     return this.#push(GET, key);
   }
 
-  set(key, value, seconds) {
-    const text = encode(key, value); // throws before anything is queued
-    const ms = seconds === null || seconds === undefined ? 0 : Math.max(1, Math.round(seconds * 1000));
+  set(key, text, expiresAt) {
+    const ms = remainingMs(expiresAt) ?? 0;
     const batch = this.#batch ?? this.#start();
     batch.values.push(text);
     batch.expires.push(ms);
@@ -275,4 +273,4 @@ class RedisNativeDriver {
   }
 }
 
-module.exports = RedisNativeDriver;
+module.exports = { name: "REDIS", test: isRedisUrl, create: (url) => new RedisNativeDriver(url), RedisNativeDriver };

@@ -8,7 +8,7 @@
 //   ioredis Cluster is refused with a clear error (SCAN and multi-key commands
 //   would need per-node and per-slot handling that nobody has tested here).
 //
-// On the wire (CONTRACT §24), shared with polystore: key = the full key, value =
+// On the wire (docs/behaviour.md §24), shared with polystore: key = the full key, value =
 // JSON text, expiry = the Redis TTL. We set it with PX (milliseconds); polystore's
 // whole-second EX turns 0.01 s into "never", PX does not. Reading back works both
 // ways because both sides write plain JSON.
@@ -18,7 +18,16 @@
 // UNLINK in batches; with an empty prefix that empties the selected database
 // only, where polystore's clearAll would FLUSHALL every database on the server.
 
-const { encode, decode } = require("../json.js");
+const { capabilities } = require("../contract.js");
+const { polykvError } = require("../errors.js");
+const { remainingMs, scanPattern } = require("../rules.js");
+
+// Redis keeps ms TTLs and drops expired keys itself; SCAN lists in no order.
+const CAPS = capabilities({ expiresItself: true, atomic: true });
+
+function decode(text) {
+  return text === null || text === undefined ? null : JSON.parse(text);
+}
 
 const SCAN_COUNT = 1000; // keys per SCAN round trip (a hint to the server)
 const BATCH = 1000; // keys per MGET / UNLINK
@@ -39,11 +48,6 @@ function isIoredis(input) {
 }
 
 const isPositive = (count) => count > 0;
-
-// A prefix for SCAN MATCH: the glob characters are escaped so they match themselves.
-function matchPattern(prefix) {
-  return prefix.replace(/[*?[\]\\]/g, "\\$&") + "*";
-}
 
 // The two client libraries, behind the same small set of calls.
 const nodeRedis = {
@@ -79,12 +83,8 @@ const ioredis = {
 };
 
 class RedisDriver {
-  static test(input) {
-    return isNodeRedis(input) || isIoredis(input);
-  }
-
-  TYPE = "REDIS";
-  HAS_EXPIRATION = true;
+  type = "REDIS";
+  caps = CAPS;
   #client;
   #lib;
   // ioredis adds `keyPrefix` to every key argument but not to SCAN patterns, and
@@ -93,8 +93,10 @@ class RedisDriver {
 
   constructor(input) {
     if (isIoredis(input) && input.isCluster) {
-      throw new Error(
-        "[polykv] [redis] an ioredis Cluster is not supported; pass a single-node ioredis or node-redis client, or a redis:// URL",
+      throw polykvError(
+        "ERR_POLYKV_CLIENT",
+        "REDIS",
+        "an ioredis Cluster is not supported; pass a single-node ioredis or node-redis client, or a redis:// URL",
       );
     }
     this.#client = input;
@@ -112,11 +114,8 @@ class RedisDriver {
     return this.#lib.get(this.#client, key).then(decode);
   }
 
-  set(key, value, seconds) {
-    const text = encode(key, value);
-    // The facade never passes seconds <= 0 (that is a delete); PX must be >= 1.
-    const ms = seconds === null || seconds === undefined ? null : Math.max(1, Math.round(seconds * 1000));
-    return this.#lib.set(this.#client, key, text, ms);
+  set(key, text, expiresAt) {
+    return this.#lib.set(this.#client, key, text, remainingMs(expiresAt));
   }
 
   has(key) {
@@ -130,7 +129,7 @@ class RedisDriver {
   // Batches of distinct full keys under `prefix`, as SCAN finds them.
   async *#scan(prefix) {
     const cut = this.#keyPrefix.length;
-    const match = matchPattern(this.#keyPrefix + prefix);
+    const match = scanPattern(this.#keyPrefix + prefix);
     const seen = new Set();
     let cursor = "0";
     do {
@@ -194,4 +193,8 @@ class RedisDriver {
   }
 }
 
-module.exports = RedisDriver;
+module.exports = {
+  name: "REDIS",
+  test: (input) => isNodeRedis(input) || isIoredis(input),
+  create: (client) => new RedisDriver(client),
+};

@@ -9,7 +9,7 @@
 //   recognised by its `prepare()` and `exec()`, runs the same SQL through that object.
 
 const path = require("node:path");
-const { encode } = require("../json.js");
+const { prefixEnd } = require("../rules.js");
 const { NativeDriver, parseValue, PAGE } = require("../native-store.js");
 
 const DEFAULT_PATH = path.join(".polykv", "store.db");
@@ -29,32 +29,20 @@ function sqlitePath(url) {
   return path.resolve(rest);
 }
 
-class SqliteDriver {
-  static test(input) {
-    return (typeof input === "string" && /^sqlite:/i.test(input)) || (typeof input?.prepare === "function" && typeof input?.exec === "function");
-  }
+function test(input) {
+  return (
+    (typeof input === "string" && /^sqlite:/i.test(input)) ||
+    (typeof input?.prepare === "function" && typeof input?.exec === "function")
+  );
+}
 
-  constructor(input) {
-    if (typeof input !== "string") return new SqliteClient(input);
-    const { NativeStore } = require("../../native.js");
-    return new NativeDriver("SQLITE", NativeStore.sqlite(sqlitePath(input)));
-  }
+function create(input) {
+  if (typeof input !== "string") return new SqliteClient(input);
+  const { NativeStore } = require("../../native.js");
+  return new NativeDriver("SQLITE", NativeStore.sqlite(sqlitePath(input)));
 }
 
 const LIVE = "(expires_at IS NULL OR expires_at > ?)";
-
-/** The smallest string above every string starting with `prefix` (see src/backend/mod.rs). */
-function upperBound(prefix) {
-  const chars = Array.from(prefix);
-  while (chars.length) {
-    const code = chars.pop().codePointAt(0);
-    if (code < 0x10ffff) {
-      chars.push(String.fromCodePoint(code === 0xd7ff ? 0xe000 : code + 1));
-      return chars.join("");
-    }
-  }
-  return null;
-}
 
 /**
  * The same store over the user's own database object. Statements are prepared once
@@ -62,12 +50,12 @@ function upperBound(prefix) {
  * table and its index are created when missing, as polystore does.
  */
 class SqliteClient {
+  type = "SQLITE";
+  caps = NativeDriver.CAPS; // the same table, the same promises (a write transaction is atomic across processes)
   #db;
   #statements = new Map();
 
   constructor(db) {
-    this.TYPE = "SQLITE";
-    this.HAS_EXPIRATION = true;
     this.#db = db;
     db.exec("CREATE TABLE IF NOT EXISTS kv (id TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER)");
     db.exec("CREATE INDEX IF NOT EXISTS idx_kv_expires_at ON kv (expires_at)");
@@ -87,11 +75,10 @@ class SqliteClient {
     return row ? parseValue(String(row.value), "SQLITE", key) : null;
   }
 
-  set(key, value, seconds) {
-    const deadline = seconds === null || seconds === undefined ? null : Math.ceil(Date.now() + seconds * 1000);
+  set(key, text, expiresAt) {
     this.#sql(
       "INSERT INTO kv (id, value, expires_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
-    ).run(key, encode(key, value), deadline);
+    ).run(key, text, expiresAt);
   }
 
   del(key) {
@@ -104,7 +91,7 @@ class SqliteClient {
 
   // One page of rows in key order: a primary-key range scan, never LIKE.
   #page(prefix, after, limit, values) {
-    const upper = upperBound(prefix);
+    const upper = prefixEnd(prefix);
     const exclusive = after !== null && after >= prefix;
     const sql = `SELECT id${values ? ", value" : ""} FROM kv WHERE id ${exclusive ? ">" : ">="} ?${upper === null ? "" : " AND id < ?"} AND ${LIVE} ORDER BY id LIMIT ?`;
     const args = [exclusive ? after : prefix];
@@ -136,7 +123,7 @@ class SqliteClient {
 
   clear(prefix = "") {
     if (prefix === "") return void this.#sql("DELETE FROM kv").run();
-    const upper = upperBound(prefix);
+    const upper = prefixEnd(prefix);
     if (upper === null) this.#sql("DELETE FROM kv WHERE id >= ?").run(prefix);
     else this.#sql("DELETE FROM kv WHERE id >= ? AND id < ?").run(prefix, upper);
   }
@@ -151,6 +138,4 @@ class SqliteClient {
   }
 }
 
-module.exports = SqliteDriver;
-module.exports.sqlitePath = sqlitePath;
-module.exports.DEFAULT_PATH = DEFAULT_PATH;
+module.exports = { name: "SQLITE", test, create, sqlitePath, DEFAULT_PATH };

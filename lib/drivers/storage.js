@@ -9,15 +9,16 @@
 //
 // Web Storage is synchronous, so every method here is too; the facade wraps them.
 
-const { envelopeText, openEnvelopeText, isExpiredEnvelope } = require("../envelope.js");
+const { capabilities } = require("../contract.js");
+const { polykvError } = require("../errors.js");
+const { envelopeText, openEnvelopeText, isExpiredText } = require("../rules.js");
+
+// Not atomic: another tab shares the storage and nothing locks it.
+const CAPS = capabilities({});
 
 class StorageDriver {
-  static test(input) {
-    return typeof Storage !== "undefined" && input instanceof Storage;
-  }
-
-  TYPE = "STORAGE";
-  HAS_EXPIRATION = true;
+  type = "STORAGE";
+  caps = CAPS;
   #storage;
 
   constructor(storage) {
@@ -39,12 +40,14 @@ class StorageDriver {
     return openEnvelopeText(this.#storage.getItem(key));
   }
 
-  set(key, value, seconds) {
-    const text = envelopeText(key, value, seconds);
+  set(key, valueText, expiresAt) {
+    const text = envelopeText(valueText, expiresAt);
     try {
       this.#storage.setItem(key, text);
     } catch (error) {
-      throw new Error(`[polykv] [STORAGE] cannot store key "${key}" (${text.length} characters): ${error.message}`, { cause: error });
+      throw polykvError("ERR_POLYKV_VALUE", "STORAGE", `cannot store key "${key}" (${text.length} characters): ${error.message}`, {
+        cause: error,
+      });
     }
   }
 
@@ -72,15 +75,13 @@ class StorageDriver {
   prune(prefix = "") {
     const now = Date.now();
     for (const name of this.#names(prefix)) {
-      let data;
-      try {
-        data = JSON.parse(this.#storage.getItem(name));
-      } catch {
-        continue; // not ours
-      }
-      if (isExpiredEnvelope(data, now)) this.#storage.removeItem(name);
+      if (isExpiredText(this.#storage.getItem(name), now)) this.#storage.removeItem(name);
     }
   }
 }
 
-module.exports = StorageDriver;
+module.exports = {
+  name: "STORAGE",
+  test: (input) => typeof Storage !== "undefined" && input instanceof Storage,
+  create: (storage) => new StorageDriver(storage),
+};

@@ -13,8 +13,8 @@
 // - a wrapper-mode client (no RAW / HAS_EXPIRATION) may not have has/keys/values,
 //   which kv() rejects at run time.
 // The module is CommonJS (`export =`), so both `import kv from "polykv"` and
-// `const kv = require("polykv")` are typed. Subpaths (`polykv/server`,
-// `polykv/express`, ...) bring their own .d.ts next to their entry file.
+// `const kv = require("polykv")` are typed. The subpath `polykv/server` brings its
+// own .d.ts next to its entry file.
 
 /** The async methods of a client may return the value or a promise of it. */
 type MaybePromise<T> = T | PromiseLike<T>;
@@ -145,6 +145,40 @@ declare namespace kv {
   /** A custom client for `kv(client)`: an instance, or a class with a no-argument constructor. */
   export type Adapter = NativeClient | WrapperClient;
 
+  /**
+   * What a store's backend can do, declared once by its driver (polykv's own; polystore
+   * has no such object). Every field is a boolean.
+   */
+  export interface Capabilities {
+    /** Expiry holds at millisecond resolution (false: whole seconds, or a minimum TTL). */
+    readonly expiryMs: boolean;
+    /** The backend drops expired records itself (Redis, Cloudflare KV, cookies): prune() has nothing to do. */
+    readonly expiresItself: boolean;
+    /** keys(), entries() and iteration come in ascending key (code-point) order. */
+    readonly ordered: boolean;
+    /** Values are stored as JSON: reads return copies, and a value JSON cannot hold is a TypeError. */
+    readonly serializes: boolean;
+    /** keys(), values(), entries(), all() and iteration work (false: a custom client without iterate()). */
+    readonly listing: boolean;
+    /** A read-modify-write of one record can be made atomic, also across processes. */
+    readonly atomic: boolean;
+    /** Binary values are kept as bytes. */
+    readonly bytes: boolean;
+  }
+
+  /** The stable `code` of every error polykv raises (README lists when each is raised). */
+  export type ErrorCode =
+    | "ERR_POLYKV_KEY"
+    | "ERR_POLYKV_VALUE"
+    | "ERR_POLYKV_EXPIRES"
+    | "ERR_POLYKV_OPTIONS"
+    | "ERR_POLYKV_CLIENT"
+    | "ERR_POLYKV_UNSUPPORTED"
+    | "ERR_POLYKV_CONNECTION"
+    | "ERR_POLYKV_CORRUPT"
+    | "ERR_POLYKV_CLOSED"
+    | "ERR_POLYKV_BACKEND";
+
   /** A key-value store; `TD` is the type of the values it holds. */
   export class Store<TD extends Serializable = Serializable> {
     /** Prepended to every key of this store. */
@@ -153,6 +187,8 @@ declare namespace kv {
     EXPIRES: number | null;
     /** The kind of client, known synchronously. */
     type: StoreType;
+    /** What the backend can do; null while a promised client has not resolved. */
+    readonly capabilities: Capabilities | null;
 
     constructor(client?: any, options?: KvOptions);
 

@@ -346,3 +346,39 @@ describe("native addon", () => {
     assert.equal(cjs.trim(), "MEMORY function");
   });
 });
+
+describe("errors", () => {
+  const fails = (code, Class) => (error) => {
+    assert.equal(error.code, code, error.message);
+    assert.equal(error.constructor, Class, `${code} is a ${Class.name}`);
+    assert.match(error.message, /^\[polykv\] |^Adapter should|does not support/);
+    return true;
+  };
+
+  it("bad input is a TypeError with a stable code, and the store is unchanged", async () => {
+    const store = kv();
+    await assert.rejects(store.set({}, 1), fails("ERR_POLYKV_KEY", TypeError));
+    await assert.rejects(store.get(null), fails("ERR_POLYKV_KEY", TypeError));
+    await assert.rejects(kv("sqlite::memory:").set("k", { n: 1n }), fails("ERR_POLYKV_VALUE", TypeError));
+    await assert.rejects(store.set("k", 1, { expires: {} }), fails("ERR_POLYKV_EXPIRES", TypeError));
+    await assert.rejects(kv(undefined, { strict: true }).set("k", 1, { expires: "5potato" }), fails("ERR_POLYKV_EXPIRES", TypeError));
+    assert.throws(() => kv(undefined, { prefix: 5 }), fails("ERR_POLYKV_OPTIONS", TypeError));
+    assert.throws(() => store.prefix(5), fails("ERR_POLYKV_OPTIONS", TypeError));
+    assert.deepEqual(await store.entries(), []);
+  });
+
+  it("a client polykv cannot use is ERR_POLYKV_CLIENT; a listing it cannot do is ERR_POLYKV_UNSUPPORTED", async () => {
+    assert.throws(() => kv({}), fails("ERR_POLYKV_CLIENT", Error));
+    assert.throws(() => kv("file:///tmp/no-extension"), fails("ERR_POLYKV_CLIENT", Error));
+    const store = kv({ get: () => null, set: () => {} });
+    await assert.rejects(store.keys(), fails("ERR_POLYKV_UNSUPPORTED", Error));
+  });
+
+  it("a stored value that is not JSON is ERR_POLYKV_CORRUPT naming the backend and the key", async () => {
+    const db = new (require("better-sqlite3"))(":memory:");
+    const store = kv(db);
+    db.prepare("INSERT INTO kv (id, value, expires_at) VALUES (?, ?, NULL)").run("bad", "{not json");
+    await assert.rejects(store.get("bad"), (error) => fails("ERR_POLYKV_CORRUPT", Error)(error) && /\[SQLITE\].*"bad"/.test(error.message));
+    db.close();
+  });
+});

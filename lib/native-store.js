@@ -6,6 +6,7 @@
 
 const { capabilities } = require("./contract.js");
 const { polykvError } = require("./errors.js");
+const { decode } = require("./json.js");
 
 // Ordered by key, atomic under the engine's transaction or cross-process lock.
 const CAPS = capabilities({ ordered: true, atomic: true });
@@ -14,14 +15,6 @@ const CAPS = capabilities({ ordered: true, atomic: true });
 const PAGE = 500;
 // Keys per page for keys(): bigger, a key is small and the caller wants them all.
 const KEYS_PAGE = 5000;
-
-function parseValue(text, type, key) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw polykvError("ERR_POLYKV_CORRUPT", type, `the value stored for key "${key}" is not valid JSON`);
-  }
-}
 
 function parsePage(text, type, prefix) {
   try {
@@ -44,7 +37,7 @@ class NativeDriver {
 
   get(key) {
     const text = this.#store.get(key);
-    return text === null ? null : parseValue(text, this.type, key);
+    return decode(this.type, key, text);
   }
 
   set(key, text, expiresAt) {
@@ -199,4 +192,4 @@ function pathFromFileUrl(href) {
   }
 }
 
-module.exports = { NativeDriver, BatchingDriver, pathFromFileUrl, parseValue, PAGE };
+module.exports = { NativeDriver, BatchingDriver, pathFromFileUrl, PAGE };

@@ -4,7 +4,7 @@
  * protocol, so `kv("http://host:port/base/")` (polykv's or polystore's API
  * client) in another process, or in a browser, uses the store as its own.
  *
- * The protocol (CONTRACT §25), under a base path (default `/`):
+ * The protocol (docs/behaviour.md §25), under a base path (default `/`):
  *
  * | request                                   | answer                                           |
  * | ----------------------------------------- | ------------------------------------------------ |
@@ -31,6 +31,7 @@
  */
 
 const http = require("node:http");
+const { polykvError } = require("./errors.js");
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
 
@@ -66,7 +67,7 @@ class HttpError extends Error {
 }
 
 function normalizeBase(base) {
-  if (typeof base !== "string") throw new TypeError(`[polykv] server: the base option must be a string such as "/kv/", got ${typeof base}`);
+  if (typeof base !== "string") throw polykvError("ERR_POLYKV_OPTIONS", null, `server: the base option must be a string such as "/kv/", got ${typeof base}`);
   let path = base.startsWith("/") ? base : `/${base}`;
   if (!path.endsWith("/")) path += "/";
   return path;
@@ -75,7 +76,7 @@ function normalizeBase(base) {
 function checkStore(store) {
   const missing = ["get", "set", "del", "prefix"].filter((name) => typeof store?.[name] !== "function");
   if (missing.length > 0) {
-    throw new TypeError(`[polykv] server: expected a polykv store such as kv(client), got something without ${missing.map((m) => `.${m}()`).join(", ")}`);
+    throw polykvError("ERR_POLYKV_OPTIONS", null, `server: expected a polykv store such as kv(client), got something without ${missing.map((m) => `.${m}()`).join(", ")}`);
   }
 }
 
@@ -139,7 +140,7 @@ function createHandler(store, options = {}) {
   const base = normalizeBase(options.base ?? "/");
   const maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY;
   if (!Number.isSafeInteger(maxBodySize) || maxBodySize < 0) {
-    throw new TypeError(`[polykv] server: maxBodySize must be a whole number of bytes, got ${maxBodySize}`);
+    throw polykvError("ERR_POLYKV_OPTIONS", null, `server: maxBodySize must be a whole number of bytes, got ${maxBodySize}`);
   }
   const cors = options.cors === true ? "*" : typeof options.cors === "string" ? options.cors : null;
   const corsHeaders = cors ? { "access-control-allow-origin": cors } : {};

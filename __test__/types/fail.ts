@@ -96,3 +96,14 @@ export function clients(): void {
   const ok: Serializable = null;
   void [noSet, wrapperHas, wrapperKeys, mismatch, notNative, badRecord, ok];
 }
+
+export function capabilities(): void {
+  const caps = kv().capabilities;
+  // @ts-expect-error capabilities may be null (a promised client not resolved yet)
+  caps.ordered;
+  // @ts-expect-error capabilities are read-only
+  if (caps) caps.ordered = true;
+  // @ts-expect-error not an error code polykv raises
+  const code: import("polykv").ErrorCode = "ERR_SOMETHING";
+  void code;
+}

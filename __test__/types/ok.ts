@@ -146,3 +146,14 @@ export function customClients(): void {
   const minimal: WrapperClient = { get: () => null, set: () => {}, del: () => {} };
   kv(minimal);
 }
+
+export function capabilities(): void {
+  const caps: kv.Capabilities | null = kv("sqlite::memory:").capabilities;
+  if (caps !== null) {
+    const ordered: boolean = caps.ordered;
+    const ms: boolean = caps.expiryMs && caps.expiresItself && caps.serializes && caps.listing && caps.atomic && caps.bytes;
+    void [ordered, ms];
+  }
+  const code: kv.ErrorCode = "ERR_POLYKV_KEY";
+  void code;
+}

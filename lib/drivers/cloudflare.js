@@ -9,6 +9,7 @@
 const { capabilities } = require("../contract.js");
 const { polykvError } = require("../errors.js");
 const { remainingMs } = require("../rules.js");
+const { decode } = require("../json.js");
 
 const MIN_TTL = 60;
 // KV expires records itself, in whole seconds and no sooner than 60 s; eventually
@@ -26,7 +27,7 @@ class CloudflareDriver {
 
   async get(key) {
     const text = await this.#kv.get(key);
-    return text === null || text === undefined || text === "" ? null : JSON.parse(text);
+    return text === "" ? null : decode("CLOUDFLARE", key, text);
   }
 
   async set(key, text, expiresAt) {

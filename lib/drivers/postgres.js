@@ -25,6 +25,7 @@
 const { capabilities } = require("../contract.js");
 const { polykvError } = require("../errors.js");
 const { prefixEnd, remainingMs } = require("../rules.js");
+const { decode } = require("../json.js");
 
 const CAPS = capabilities({ ordered: true, atomic: true });
 
@@ -123,7 +124,7 @@ class PostgresDriver {
   async get(key) {
     checkText("key", key);
     const { rows } = await this.#db.query({ name: "polykv_kv_get", text: SQL.get, values: [key] });
-    return rows.length ? JSON.parse(rows[0].value) : null;
+    return rows.length ? decode("POSTGRES", key, rows[0].value) : null;
   }
 
   async set(key, text, expiresAt) {
@@ -150,7 +151,7 @@ class PostgresDriver {
         `SELECT id, value FROM kv WHERE ${LIVE}${where.sql} ORDER BY id COLLATE "C" LIMIT ${PAGE}`,
         where.params,
       );
-      for (const row of rows) yield [row.id, JSON.parse(row.value)];
+      for (const row of rows) yield [row.id, decode("POSTGRES", row.id, row.value)];
       if (rows.length < PAGE) return;
       after = rows[rows.length - 1].id;
     }
@@ -167,11 +168,11 @@ class PostgresDriver {
   }
 
   async entries(prefix = "") {
-    return (await this.#select("id, value", prefix)).map((row) => [row.id, JSON.parse(row.value)]);
+    return (await this.#select("id, value", prefix)).map((row) => [row.id, decode("POSTGRES", row.id, row.value)]);
   }
 
   async values(prefix = "") {
-    return (await this.#select("value", prefix)).map((row) => JSON.parse(row.value));
+    return (await this.#select("id, value", prefix)).map((row) => decode("POSTGRES", row.id, row.value));
   }
 
   async clear(prefix = "") {

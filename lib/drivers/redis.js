@@ -21,13 +21,10 @@
 const { capabilities } = require("../contract.js");
 const { polykvError } = require("../errors.js");
 const { remainingMs, scanPattern } = require("../rules.js");
+const { decode } = require("../json.js");
 
 // Redis keeps ms TTLs and drops expired keys itself; SCAN lists in no order.
 const CAPS = capabilities({ expiresItself: true, atomic: true });
-
-function decode(text) {
-  return text === null || text === undefined ? null : JSON.parse(text);
-}
 
 const SCAN_COUNT = 1000; // keys per SCAN round trip (a hint to the server)
 const BATCH = 1000; // keys per MGET / UNLINK
@@ -111,7 +108,7 @@ class RedisDriver {
   // The single-key methods return the client's promise without an async frame of
   // their own: at 64 in flight every microtask per call shows.
   get(key) {
-    return this.#lib.get(this.#client, key).then(decode);
+    return this.#lib.get(this.#client, key).then((text) => decode("REDIS", key, text));
   }
 
   set(key, text, expiresAt) {
@@ -154,7 +151,7 @@ class RedisDriver {
       const slice = keys.length <= BATCH ? keys : keys.slice(i, i + BATCH);
       const texts = await this.#lib.mget(this.#client, slice);
       for (let j = 0; j < slice.length; j++) {
-        if (texts[j] !== null && texts[j] !== undefined) yield [slice[j], decode(texts[j])];
+        if (texts[j] !== null && texts[j] !== undefined) yield [slice[j], decode("REDIS", slice[j], texts[j])];
       }
     }
   }

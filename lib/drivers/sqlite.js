@@ -10,7 +10,8 @@
 
 const path = require("node:path");
 const { prefixEnd } = require("../rules.js");
-const { NativeDriver, parseValue, PAGE } = require("../native-store.js");
+const { NativeDriver, PAGE } = require("../native-store.js");
+const { decode } = require("../json.js");
 
 const DEFAULT_PATH = path.join(".polykv", "store.db");
 
@@ -72,7 +73,7 @@ class SqliteClient {
 
   get(key) {
     const row = this.#sql(`SELECT value FROM kv WHERE id = ? AND ${LIVE}`).get(key, Date.now());
-    return row ? parseValue(String(row.value), "SQLITE", key) : null;
+    return row ? decode("SQLITE", key, String(row.value)) : null;
   }
 
   set(key, text, expiresAt) {
@@ -104,7 +105,7 @@ class SqliteClient {
     let after = null;
     for (;;) {
       const rows = this.#page(prefix, after, PAGE, true);
-      for (const row of rows) yield [row.id, parseValue(String(row.value), "SQLITE", row.id)];
+      for (const row of rows) yield [row.id, decode("SQLITE", row.id, String(row.value))];
       if (rows.length < PAGE) return;
       after = rows[rows.length - 1].id;
     }

@@ -55,21 +55,6 @@ const rows = [
     env: "POLYKV_TEST_REDIS_URL",
     make: () => kv(process.env.POLYKV_TEST_REDIS_URL, { prefix: `polykv-test:native:${process.pid}:${Math.random().toString(36).slice(2)}:` }),
   },
-  {
-    // The same backend with get/set/has/del on the redis-crate thread, as in Bun.
-    name: 'polykv kv("redis://…") native, POLYKV_REDIS_ENGINE=thread',
-    env: "POLYKV_TEST_REDIS_URL",
-    make: () => {
-      const saved = process.env.POLYKV_REDIS_ENGINE;
-      process.env.POLYKV_REDIS_ENGINE = "thread"; // read when kv() makes the driver
-      try {
-        return kv(process.env.POLYKV_TEST_REDIS_URL, { prefix: `polykv-test:thread:${process.pid}:${Math.random().toString(36).slice(2)}:` });
-      } finally {
-        if (saved === undefined) delete process.env.POLYKV_REDIS_ENGINE;
-        else process.env.POLYKV_REDIS_ENGINE = saved;
-      }
-    },
-  },
   { name: "polykv kv(level)", make: () => kv(new Level(join(levelFolder, `db${levelCount++}`))) },
   { name: "polykv kv(\"sqlite:///…\")", make: () => kv(`sqlite://${freshPath("store.db")}`) },
   { name: "polykv kv(\"sqlite::memory:\")", make: () => kv("sqlite::memory:") },

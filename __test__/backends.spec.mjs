@@ -22,7 +22,7 @@ import { serviceUrl } from "./fixtures/service.mjs";
 // cannot load.
 const BunDatabase = typeof Bun === "undefined" ? null : (await import("bun:sqlite")).Database;
 
-const memory = { copies: false, serializes: false };
+const memory = { serializes: false };
 const reference = { polykv: false };
 
 const levelFolder = mkdtempSync(join(tmpdir(), "polykv-level-suite-"));

@@ -14,7 +14,7 @@ export default function group(make, caps) {
   describe("group methods and prefixes", () => {
     const box = useStore(make);
 
-    if (!caps.group) {
+    if (!caps.listing) {
       it("group methods reject with '<type> does not support .iterate()'", async () => {
         const message = `${box.store.type} does not support .iterate()`;
         for (const method of ["keys", "values", "entries", "all"]) {

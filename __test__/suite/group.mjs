@@ -114,4 +114,39 @@ export default function group(make, caps) {
       assert.deepEqual(await store.keys(), []);
     });
   });
+
+  if (!caps.listing) return;
+
+  // The store itself, at its own root: for the unprefixed rows, the root of their
+  // private place (an empty prefix range is a case of its own for range scans).
+  describe("group methods on the store itself, without a sub-prefix", () => {
+    const box = useStore(make);
+
+    it("keys, values, entries, all and iteration list the store's records", async () => {
+      const { store } = box;
+      await fill(store);
+      const expected = [["a", 1], ["b", { two: 2 }], ["c:1", [3]], ["c:2", "four"]];
+      assert.deepEqual(sorted(await store.keys()), ["a", "b", "c:1", "c:2"]);
+      assert.deepEqual(sortedEntries(await store.entries()), expected);
+      const values = (await store.values()).map((value) => JSON.stringify(value));
+      assert.deepEqual(sorted(values), sorted(['1', '{"two":2}', "[3]", '"four"']));
+      assert.deepEqual(await store.all(), Object.fromEntries(expected));
+      const seen = [];
+      for await (const entry of store) seen.push(entry);
+      assert.deepEqual(sortedEntries(seen), expected);
+    });
+
+    it("prune keeps live records and clear empties the store", async () => {
+      const { store } = box;
+      await store.set("p:live", 1);
+      await store.set("p:later", 2, { expires: "1h" });
+      await store.prune();
+      assert.equal(await store.get("p:live"), 1);
+      assert.equal(await store.get("p:later"), 2);
+      await store.clear();
+      assert.deepEqual(await store.keys(), []);
+      assert.deepEqual(await store.entries(), []);
+      assert.equal(await store.get("p:live"), null);
+    });
+  });
 }

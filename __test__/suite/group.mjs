@@ -10,6 +10,14 @@ async function fill(store) {
   await store.set("c:2", "four");
 }
 
+// Keys whose code-point order differs from every other order a backend might use:
+// locale collation (a < ä < b < B), natural order (item:2 < item:10) and UTF-16
+// order, where "k\u{1F600}" (a 4-byte UTF-8 character, a surrogate pair in UTF-16)
+// sorts before "k\uFB00" (3 bytes, one UTF-16 unit above the surrogates).
+const ORDERED = ["B", "a", "b", "item:10", "item:2", "k", "k\uFB00", "k\u{1F600}", "\u00E4"];
+// Written in another order: neither sorted nor reversed.
+const WRITTEN = ["item:2", "\u00E4", "k\u{1F600}", "b", "B", "item:10", "k", "a", "k\uFB00"];
+
 export default function group(make, caps) {
   describe("group methods and prefixes", () => {
     const box = useStore(make);
@@ -149,4 +157,23 @@ export default function group(make, caps) {
       assert.equal(await store.get("p:live"), null);
     });
   });
+
+  if (caps.ordered) {
+    describe("listing order", () => {
+      const box = useStore(make);
+
+      it("keys, entries and iteration come in ascending code-point order", async () => {
+        const { store } = box;
+        for (const key of WRITTEN) await store.set(key, `value of ${key}`);
+        assert.deepEqual(await store.keys(), ORDERED);
+        assert.deepEqual(await store.entries(), ORDERED.map((key) => [key, `value of ${key}`]));
+        const seen = [];
+        for await (const [key] of store) seen.push(key);
+        assert.deepEqual(seen, ORDERED);
+        const items = store.prefix("item:");
+        assert.deepEqual(await items.keys(), ["10", "2"]);
+        assert.deepEqual(await items.entries(), [["10", "value of item:10"], ["2", "value of item:2"]]);
+      });
+    });
+  }
 }

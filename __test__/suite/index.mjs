@@ -18,6 +18,7 @@
 //     listing     keys/values/entries/iteration work (false: custom client without iterate)
 //     serializes  the facade JSON-encodes values (a cyclic value is a TypeError)
 //     expiryMs    expiry works at 10 ms resolution
+//     ordered     keys(), entries() and iteration come in ascending code-point order
 //     copies      values come back as deep-equal copies (false: the very object);
 //                 default: what `serializes` says
 //     polykv      polykv-only promises (strict mode, TypeErrors, uniform keys…)
@@ -31,7 +32,7 @@ import store from "./store.mjs";
 import values from "./values.mjs";
 import { freshPrefix } from "./helpers.mjs";
 
-const defaults = { listing: true, serializes: true, expiryMs: true, polykv: true };
+const defaults = { listing: true, serializes: true, expiryMs: true, ordered: false, polykv: true };
 
 /**
  * The capabilities the tests of `row` are chosen by; nothing else reads row.caps.

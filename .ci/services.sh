@@ -64,8 +64,10 @@ _pkv_exports() {
 _pkv_start_redis() {
   command -v redis-server >/dev/null || { _pkv_fail "redis-server not found (apt-get install redis-server)"; return 1; }
   mkdir -p "$_pkv_dir/redis"
-  _pkv_say "redis-server on 127.0.0.1:$_pkv_redis_port (no persistence, data in $_pkv_dir/redis)"
-  redis-server --bind 127.0.0.1 --port "$_pkv_redis_port" --save "" --appendonly no \
+  # 64 databases: each conformance run claims one of its own for its unprefixed rows
+  # (__test__/fixtures/places.mjs), so many engineers can run the tests at once.
+  _pkv_say "redis-server on 127.0.0.1:$_pkv_redis_port (no persistence, 64 databases, data in $_pkv_dir/redis)"
+  redis-server --bind 127.0.0.1 --port "$_pkv_redis_port" --save "" --appendonly no --databases 64 \
     --dir "$_pkv_dir/redis" --daemonize yes --pidfile "$_pkv_dir/redis/redis.pid" \
     --logfile "$_pkv_dir/redis/redis.log" || { _pkv_fail "redis-server did not start"; return 1; }
   _pkv_wait 15 redis-cli -h 127.0.0.1 -p "$_pkv_redis_port" ping ||

@@ -1,7 +1,10 @@
 // Runs the conformance suite (suite/) over every store polykv offers, and over
 // polystore itself as the reference implementation.
 //
-// A row: { name, make: async () => emptyStore, caps, env? }. A row with `env`
+// A row: { name, make: (options, place) => emptyStore, caps, env?, place? }; run()
+// (suite/index.mjs) runs it twice, under a fresh prefix and unprefixed (`options`
+// is { prefix } or {}); a row on a shared server names its `place`
+// (fixtures/places.mjs), which is private when unprefixed. A row with `env`
 // needs that environment variable (a server URL, set by .ci/services.sh); without
 // it the row is skipped with a printed reason, except under CI where it fails.
 import polystore from "polystore";
@@ -17,13 +20,20 @@ import { Level } from "level";
 import { servedStore } from "./fixtures/served.mjs";
 import Database from "better-sqlite3";
 import { serviceUrl } from "./fixtures/service.mjs";
+import { redisPlace } from "./fixtures/places.mjs";
 
 // Under Bun (`npm run test:bun`), bun:sqlite stands in for better-sqlite3, which Bun
 // cannot load.
 const BunDatabase = typeof Bun === "undefined" ? null : (await import("bun:sqlite")).Database;
 
-const memory = { copies: false, serializes: false };
+const memory = { serializes: false };
 const reference = { polykv: false };
+// Listings in ascending code-point order (see each driver): SQLite orders by its
+// BINARY collation, the JSON file keeps a BTreeMap, the folder sorts its listing,
+// level keeps keys in byte order. (etcd: fixtures/server-rows.mjs.) Not Postgres:
+// its keys(), entries() and values() select without ORDER BY (only iteration is
+// ordered), so they come in table order; memory, Redis, custom clients, HTTP: no.
+const ordered = { ordered: true };
 
 const levelFolder = mkdtempSync(join(tmpdir(), "polykv-level-suite-"));
 let levelCount = 0;
@@ -45,46 +55,34 @@ function sqliteClient(file) {
 after(() => rmSync(embeddedFolder, { recursive: true, force: true }));
 
 const rows = [
-  { name: "polykv kv()", make: () => kv(), caps: memory },
-  { name: "polykv kv(new Map())", make: () => kv(new Map()), caps: memory },
-  { name: "polykv kv(kv())", make: () => kv(kv()), caps: memory },
+  { name: "polykv kv()", make: (options) => kv(undefined, options), caps: memory },
+  { name: "polykv kv(new Map())", make: (options) => kv(new Map(), options), caps: memory },
+  { name: "polykv kv(kv())", make: (options) => kv(kv(), options), caps: memory },
   ...customRows(kv),
   ...serverRows(kv),
   {
     name: 'polykv kv("redis://…") native',
     env: "POLYKV_TEST_REDIS_URL",
-    make: () => kv(process.env.POLYKV_TEST_REDIS_URL, { prefix: `polykv-test:native:${process.pid}:${Math.random().toString(36).slice(2)}:` }),
+    place: redisPlace,
+    make: (options, url) => kv(url, options),
   },
-  {
-    // The same backend with get/set/has/del on the redis-crate thread, as in Bun.
-    name: 'polykv kv("redis://…") native, POLYKV_REDIS_ENGINE=thread',
-    env: "POLYKV_TEST_REDIS_URL",
-    make: () => {
-      const saved = process.env.POLYKV_REDIS_ENGINE;
-      process.env.POLYKV_REDIS_ENGINE = "thread"; // read when kv() makes the driver
-      try {
-        return kv(process.env.POLYKV_TEST_REDIS_URL, { prefix: `polykv-test:thread:${process.pid}:${Math.random().toString(36).slice(2)}:` });
-      } finally {
-        if (saved === undefined) delete process.env.POLYKV_REDIS_ENGINE;
-        else process.env.POLYKV_REDIS_ENGINE = saved;
-      }
-    },
-  },
-  { name: "polykv kv(level)", make: () => kv(new Level(join(levelFolder, `db${levelCount++}`))) },
-  { name: "polykv kv(\"sqlite:///…\")", make: () => kv(`sqlite://${freshPath("store.db")}`) },
-  { name: "polykv kv(\"sqlite::memory:\")", make: () => kv("sqlite::memory:") },
+  { name: "polykv kv(level)", make: (options) => kv(new Level(join(levelFolder, `db${levelCount++}`)), options), caps: ordered },
+  { name: "polykv kv(\"sqlite:///…\")", make: (options) => kv(`sqlite://${freshPath("store.db")}`, options), caps: ordered },
+  { name: "polykv kv(\"sqlite::memory:\")", make: (options) => kv("sqlite::memory:", options), caps: ordered },
   {
     name: `polykv kv(${BunDatabase ? "bun:sqlite" : "better-sqlite3"} Database)`,
-    make: () => kv(sqliteClient(freshPath("client.db"))),
+    make: (options) => kv(sqliteClient(freshPath("client.db")), options),
+    caps: ordered,
   },
-  { name: "polykv kv(\"file:///….json\")", make: () => kv(`file://${freshPath("data.json")}`) },
-  { name: "polykv kv(new URL(\"file:///….json\"))", make: () => kv(new URL(`file://${freshPath("url data.json")}`)) },
-  { name: "polykv kv(\"file:///…/\")", make: () => kv(`file://${freshPath("folder")}/`) },
+  { name: "polykv kv(\"file:///….json\")", make: (options) => kv(`file://${freshPath("data.json")}`, options), caps: ordered },
+  { name: "polykv kv(new URL(\"file:///….json\"))", make: (options) => kv(new URL(`file://${freshPath("url data.json")}`), options), caps: ordered },
+  { name: "polykv kv(\"file:///…/\")", make: (options) => kv(`file://${freshPath("folder")}/`, options), caps: ordered },
   // Expiry over HTTP is as precise as the served store (ms), but the suite's 10 ms
   // windows are shorter than a round trip on a busy machine: api.spec.mjs tests it.
-  { name: "polykv kv(\"http://…\") over polykv/server", make: () => servedStore(kv), caps: { expiryMs: false } },
-  { name: "polystore kv() (reference)", make: () => polystore(), kv: polystore, caps: { ...memory, ...reference } },
-  { name: "polystore kv(new Map()) (reference)", make: () => polystore(new Map()), kv: polystore, caps: { ...memory, ...reference } },
+  // Each store gets a fresh served store, so the unprefixed one is alone on it.
+  { name: "polykv kv(\"http://…\") over polykv/server", make: (options) => servedStore(kv, options), caps: { expiryMs: false } },
+  { name: "polystore kv() (reference)", make: (options) => polystore(undefined, options), kv: polystore, caps: { ...memory, ...reference } },
+  { name: "polystore kv(new Map()) (reference)", make: (options) => polystore(new Map(), options), kv: polystore, caps: { ...memory, ...reference } },
 ];
 
 for (const row of rows) {

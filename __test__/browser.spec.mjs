@@ -154,14 +154,15 @@ for (const [label, driver] of [
   });
 }
 
-describe("cookie driver", () => {
-  const clearCookies = () => {
-    for (const pair of document.cookie.split(";")) {
-      const name = pair.split("=")[0].trim();
-      if (name) document.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT`;
-    }
-  };
+// Empties the page's cookie jar (jsdom's, private to this process).
+function clearCookies() {
+  for (const pair of document.cookie.split(";")) {
+    const name = pair.split("=")[0].trim();
+    if (name) document.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT`;
+  }
+}
 
+describe("cookie driver", () => {
   it('kv("cookie") is COOKIE and writes polystore\'s format', async () => {
     clearCookies();
     const store = kv("cookie");
@@ -237,9 +238,14 @@ describe("cookie driver", () => {
 
 // The shared conformance suite over the browser stores, run here rather than in
 // backends.spec.mjs so the page globals (window, document, Storage) stay in this
-// file's process. Cookies expire at whole seconds: no 10 ms expiry tests for them.
+// file's process. Each row runs prefixed and unprefixed; every store starts on an
+// emptied storage, cookie jar or a new localForage database of this page's own.
+// Cookies expire at whole seconds: no 10 ms expiry tests for them.
 const { run } = await import("./suite/index.mjs");
-run({ name: "polykv kv(localStorage)", make: () => (localStorage.clear(), kv(localStorage)) });
-run({ name: "polykv kv(sessionStorage)", make: () => (sessionStorage.clear(), kv(sessionStorage)) });
-run({ name: "polykv kv(localforage) over IndexedDB", make: () => kv(localforage.createInstance({ name: `suite-${Math.random()}` })) });
-run({ name: 'polykv kv("cookie")', make: () => kv("cookie"), caps: { expiryMs: false } });
+run({ name: "polykv kv(localStorage)", make: (options) => (localStorage.clear(), kv(localStorage, options)) });
+run({ name: "polykv kv(sessionStorage)", make: (options) => (sessionStorage.clear(), kv(sessionStorage, options)) });
+run({
+  name: "polykv kv(localforage) over IndexedDB",
+  make: (options) => kv(localforage.createInstance({ name: `suite-${Math.random()}` }), options),
+});
+run({ name: 'polykv kv("cookie")', make: (options) => (clearCookies(), kv("cookie", options)), caps: { expiryMs: false } });

@@ -107,5 +107,6 @@ describe("cloudflare driver", () => {
   });
 });
 
-// The shared conformance suite; KV refuses expiries under 60 s, so no 10 ms expiry tests.
-run({ name: "polykv kv(KVNamespace)", make: () => kv(namespace().ns), caps: { expiryMs: false } });
+// The shared conformance suite, prefixed and unprefixed, each store on a fresh
+// namespace; KV refuses expiries under 60 s, so no 10 ms expiry tests.
+run({ name: "polykv kv(KVNamespace)", make: (options) => kv(namespace().ns, options), caps: { expiryMs: false } });

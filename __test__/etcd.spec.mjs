@@ -11,7 +11,10 @@ import { serviceUrl } from "./fixtures/service.mjs";
 
 const URL = serviceUrl("POLYKV_TEST_ETCD_URL", "etcd3");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const unique = () => `polykv-test:${randomBytes(5).toString("hex")}:`;
+// Every prefix of this file starts with its run's own, so the cleanup below
+// deletes this run's keys only, never those of a concurrent run on the same server.
+const RUN = `polykv-test:${randomBytes(4).toString("hex")}:`;
+const unique = () => `${RUN}${randomBytes(5).toString("hex")}:`;
 
 if (URL) {
   describe("etcd3", () => {
@@ -20,7 +23,7 @@ if (URL) {
       client = new Etcd3({ hosts: URL });
     });
     after(async () => {
-      await client.delete().prefix("polykv-test:");
+      await client.delete().prefix(RUN);
       client.close();
     });
 

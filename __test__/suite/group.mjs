@@ -10,11 +10,19 @@ async function fill(store) {
   await store.set("c:2", "four");
 }
 
+// Keys whose code-point order differs from every other order a backend might use:
+// locale collation (a < ä < b < B), natural order (item:2 < item:10) and UTF-16
+// order, where "k\u{1F600}" (a 4-byte UTF-8 character, a surrogate pair in UTF-16)
+// sorts before "k\uFB00" (3 bytes, one UTF-16 unit above the surrogates).
+const ORDERED = ["B", "a", "b", "item:10", "item:2", "k", "k\uFB00", "k\u{1F600}", "\u00E4"];
+// Written in another order: neither sorted nor reversed.
+const WRITTEN = ["item:2", "\u00E4", "k\u{1F600}", "b", "B", "item:10", "k", "a", "k\uFB00"];
+
 export default function group(make, caps) {
   describe("group methods and prefixes", () => {
     const box = useStore(make);
 
-    if (!caps.group) {
+    if (!caps.listing) {
       it("group methods reject with '<type> does not support .iterate()'", async () => {
         const message = `${box.store.type} does not support .iterate()`;
         for (const method of ["keys", "values", "entries", "all"]) {
@@ -114,4 +122,58 @@ export default function group(make, caps) {
       assert.deepEqual(await store.keys(), []);
     });
   });
+
+  if (!caps.listing) return;
+
+  // The store itself, at its own root: for the unprefixed rows, the root of their
+  // private place (an empty prefix range is a case of its own for range scans).
+  describe("group methods on the store itself, without a sub-prefix", () => {
+    const box = useStore(make);
+
+    it("keys, values, entries, all and iteration list the store's records", async () => {
+      const { store } = box;
+      await fill(store);
+      const expected = [["a", 1], ["b", { two: 2 }], ["c:1", [3]], ["c:2", "four"]];
+      assert.deepEqual(sorted(await store.keys()), ["a", "b", "c:1", "c:2"]);
+      assert.deepEqual(sortedEntries(await store.entries()), expected);
+      const values = (await store.values()).map((value) => JSON.stringify(value));
+      assert.deepEqual(sorted(values), sorted(['1', '{"two":2}', "[3]", '"four"']));
+      assert.deepEqual(await store.all(), Object.fromEntries(expected));
+      const seen = [];
+      for await (const entry of store) seen.push(entry);
+      assert.deepEqual(sortedEntries(seen), expected);
+    });
+
+    it("prune keeps live records and clear empties the store", async () => {
+      const { store } = box;
+      await store.set("p:live", 1);
+      await store.set("p:later", 2, { expires: "1h" });
+      await store.prune();
+      assert.equal(await store.get("p:live"), 1);
+      assert.equal(await store.get("p:later"), 2);
+      await store.clear();
+      assert.deepEqual(await store.keys(), []);
+      assert.deepEqual(await store.entries(), []);
+      assert.equal(await store.get("p:live"), null);
+    });
+  });
+
+  if (caps.ordered) {
+    describe("listing order", () => {
+      const box = useStore(make);
+
+      it("keys, entries and iteration come in ascending code-point order", async () => {
+        const { store } = box;
+        for (const key of WRITTEN) await store.set(key, `value of ${key}`);
+        assert.deepEqual(await store.keys(), ORDERED);
+        assert.deepEqual(await store.entries(), ORDERED.map((key) => [key, `value of ${key}`]));
+        const seen = [];
+        for await (const [key] of store) seen.push(key);
+        assert.deepEqual(seen, ORDERED);
+        const items = store.prefix("item:");
+        assert.deepEqual(await items.keys(), ["10", "2"]);
+        assert.deepEqual(await items.entries(), [["10", "value of item:10"], ["2", "value of item:2"]]);
+      });
+    });
+  }
 }

@@ -1,5 +1,10 @@
 import { after, before } from "node:test";
 
+// A prefix no other store, run or engineer uses: this run's random id and a counter.
+const run = Math.random().toString(36).slice(2, 10);
+let count = 0;
+export const freshPrefix = (name = "row") => `polykv-test:${run}:${name}:${++count}:`;
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // A fresh store for one describe() block, cleared and closed afterwards.

@@ -1,10 +1,12 @@
 // Runs the conformance suite (suite/) over every store polykv offers, and over
 // polystore itself as the reference implementation.
 //
-// A row: { name, make: (options, place) => emptyStore, caps, env?, place? }; run()
-// (suite/index.mjs) runs it twice, under a fresh prefix and unprefixed (`options`
-// is { prefix } or {}); a row on a shared server names its `place`
-// (fixtures/places.mjs), which is private when unprefixed. A row with `env`
+// A row: { name, make: (options, place) => emptyStore, caps?, env?, place?, probe? };
+// run() (suite/index.mjs) runs it twice, under a fresh prefix and unprefixed
+// (`options` is { prefix } or {}); a row on a shared server names its `place`
+// (fixtures/places.mjs), which is private when unprefixed. What a row's tests rely
+// on comes from `store.capabilities` (its driver's declaration); `caps` adds only
+// what a store cannot say of itself. A row with `env`
 // needs that environment variable (a server URL, set by .ci/services.sh); without
 // it the row is skipped with a printed reason, except under CI where it fails.
 import polystore from "polystore";
@@ -26,14 +28,9 @@ import { redisPlace } from "./fixtures/places.mjs";
 // cannot load.
 const BunDatabase = typeof Bun === "undefined" ? null : (await import("bun:sqlite")).Database;
 
+// polystore's stores declare no capabilities: its rows say what they are.
 const memory = { serializes: false };
 const reference = { polykv: false };
-// Listings in ascending code-point order (see each driver): SQLite orders by its
-// BINARY collation, the JSON file keeps a BTreeMap, the folder sorts its listing,
-// level keeps keys in byte order. (etcd: fixtures/server-rows.mjs.) Not Postgres:
-// its keys(), entries() and values() select without ORDER BY (only iteration is
-// ordered), so they come in table order; memory, Redis, custom clients, HTTP: no.
-const ordered = { ordered: true };
 
 const levelFolder = mkdtempSync(join(tmpdir(), "polykv-level-suite-"));
 let levelCount = 0;
@@ -55,9 +52,9 @@ function sqliteClient(file) {
 after(() => rmSync(embeddedFolder, { recursive: true, force: true }));
 
 const rows = [
-  { name: "polykv kv()", make: (options) => kv(undefined, options), caps: memory },
-  { name: "polykv kv(new Map())", make: (options) => kv(new Map(), options), caps: memory },
-  { name: "polykv kv(kv())", make: (options) => kv(kv(), options), caps: memory },
+  { name: "polykv kv()", make: (options) => kv(undefined, options) },
+  { name: "polykv kv(new Map())", make: (options) => kv(new Map(), options) },
+  { name: "polykv kv(kv())", make: (options) => kv(kv(), options) },
   ...customRows(kv),
   ...serverRows(kv),
   {
@@ -66,17 +63,16 @@ const rows = [
     place: redisPlace,
     make: (options, url) => kv(url, options),
   },
-  { name: "polykv kv(level)", make: (options) => kv(new Level(join(levelFolder, `db${levelCount++}`)), options), caps: ordered },
-  { name: "polykv kv(\"sqlite:///…\")", make: (options) => kv(`sqlite://${freshPath("store.db")}`, options), caps: ordered },
-  { name: "polykv kv(\"sqlite::memory:\")", make: (options) => kv("sqlite::memory:", options), caps: ordered },
+  { name: "polykv kv(level)", make: (options) => kv(new Level(join(levelFolder, `db${levelCount++}`)), options) },
+  { name: "polykv kv(\"sqlite:///…\")", make: (options) => kv(`sqlite://${freshPath("store.db")}`, options) },
+  { name: "polykv kv(\"sqlite::memory:\")", make: (options) => kv("sqlite::memory:", options) },
   {
     name: `polykv kv(${BunDatabase ? "bun:sqlite" : "better-sqlite3"} Database)`,
     make: (options) => kv(sqliteClient(freshPath("client.db")), options),
-    caps: ordered,
   },
-  { name: "polykv kv(\"file:///….json\")", make: (options) => kv(`file://${freshPath("data.json")}`, options), caps: ordered },
-  { name: "polykv kv(new URL(\"file:///….json\"))", make: (options) => kv(new URL(`file://${freshPath("url data.json")}`), options), caps: ordered },
-  { name: "polykv kv(\"file:///…/\")", make: (options) => kv(`file://${freshPath("folder")}/`, options), caps: ordered },
+  { name: "polykv kv(\"file:///….json\")", make: (options) => kv(`file://${freshPath("data.json")}`, options) },
+  { name: "polykv kv(new URL(\"file:///….json\"))", make: (options) => kv(new URL(`file://${freshPath("url data.json")}`), options) },
+  { name: "polykv kv(\"file:///…/\")", make: (options) => kv(`file://${freshPath("folder")}/`, options) },
   // Expiry over HTTP is as precise as the served store (ms), but the suite's 10 ms
   // windows are shorter than a round trip on a busy machine: api.spec.mjs tests it.
   // Each store gets a fresh served store, so the unprefixed one is alone on it.

@@ -109,4 +109,4 @@ describe("cloudflare driver", () => {
 
 // The shared conformance suite, prefixed and unprefixed, each store on a fresh
 // namespace; KV refuses expiries under 60 s, so no 10 ms expiry tests.
-run({ name: "polykv kv(KVNamespace)", make: (options) => kv(namespace().ns, options), caps: { expiryMs: false } });
+run({ name: "polykv kv(KVNamespace)", make: (options) => kv(namespace().ns, options) });

@@ -35,37 +35,46 @@ import { freshPrefix } from "./helpers.mjs";
 const defaults = { listing: true, serializes: true, expiryMs: true, ordered: false, polykv: true };
 
 /**
- * The capabilities the tests of `row` are chosen by; nothing else reads row.caps.
- * Rows declare them for now. Once stores carry `store.capabilities`
- * (lib/contract.js), the `declared` line becomes
- *   const declared = { ...(await capabilitiesOf(row.make)), ...row.caps };
- * (row.caps then keeps only what a store cannot say of itself: polystore's rows,
- * the custom clients' copies, the HTTP row's expiryMs).
+ * The capabilities the tests of `row` are chosen by: what a polykv store declares
+ * (`store.capabilities`, lib/contract.js), so a backend that lacks one is skipped
+ * for it by its driver's declaration. row.caps adds only what a store cannot say of
+ * itself: polystore's rows (row.kv), the custom clients that copy values
+ * themselves, and the HTTP row's test-machine round trip (expiryMs).
  */
 export async function capsOf(row) {
-  const declared = row.caps;
+  const declared = row.kv ? row.caps : { ...(await capabilitiesOf(row.probe)), ...row.caps };
   const caps = { ...defaults, ...declared, kv: row.kv ?? polykv };
   caps.copies ??= caps.serializes;
   return caps;
 }
 
-/** The row's two variants: under a fresh prefix, and unprefixed on a private place. */
+/**
+ * The row's two variants: under a fresh prefix, and unprefixed on a private place.
+ * Both read their capabilities from `probe`: a store of the same kind, made while
+ * other tests may be running, so it must touch nothing they use. By default it is
+ * a prefixed store on the shared place; a row whose make() empties shared state
+ * (the page's storage, its cookies) gives a `probe` of its own that does not.
+ */
 export function variants(row) {
-  const variant = (label, options) => ({
-    ...row,
-    name: `${row.name} (${label})`,
-    make: async () => {
-      const opts = options();
-      return row.make(opts, row.place ? await row.place(opts) : undefined);
-    },
-  });
-  return [variant("prefixed", () => ({ prefix: freshPrefix("suite") })), variant("unprefixed", () => ({}))];
+  const maker = (options) => async () => {
+    const opts = options();
+    return row.make(opts, row.place ? await row.place(opts) : undefined);
+  };
+  const prefixed = maker(() => ({ prefix: freshPrefix("suite") }));
+  const probe = row.probe ?? prefixed;
+  return [
+    { ...row, name: `${row.name} (prefixed)`, make: prefixed, probe },
+    { ...row, name: `${row.name} (unprefixed)`, make: maker(() => ({})), probe },
+  ];
 }
 
 /** What a store of `make` declares (lib/contract.js); the store is closed again. */
 export async function capabilitiesOf(make) {
   const store = await make();
   try {
+    if (store.capabilities === null || typeof store.capabilities !== "object") {
+      throw new Error(`a polykv store must declare its capabilities, got ${store.capabilities}`);
+    }
     return store.capabilities;
   } finally {
     await store.close();

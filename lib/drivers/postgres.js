@@ -157,10 +157,12 @@ class PostgresDriver {
     }
   }
 
+  // Every live row under `prefix`, in code-point order (the range's own index order).
   async #select(columns, prefix) {
     checkText("prefix", prefix);
     const where = range(prefix, 1);
-    return (await this.#db.query(`SELECT ${columns} FROM kv WHERE ${LIVE}${where.sql}`, where.params)).rows;
+    const sql = `SELECT ${columns} FROM kv WHERE ${LIVE}${where.sql} ORDER BY id COLLATE "C"`;
+    return (await this.#db.query(sql, where.params)).rows;
   }
 
   async keys(prefix = "") {

@@ -130,9 +130,7 @@ impl JsonFile {
     pub fn open(path: &str) -> Result<Self> {
         let path = PathBuf::from(path);
         let shown = path.display().to_string();
-        let fail = |what: &str, e: &dyn std::fmt::Display| {
-            Error::new(NAME, format!("cannot {what} \"{shown}\": {e}"))
-        };
+        let fail = |what: &str, e: &dyn std::fmt::Display| Error::new(NAME, format!("cannot {what} \"{shown}\": {e}"));
         let name = path
             .file_name()
             .ok_or_else(|| Error::new(NAME, format!("\"{shown}\" does not name a file")))?;
@@ -168,10 +166,7 @@ impl JsonFile {
     fn check_open(&self) -> Result<()> {
         match self.folder {
             Some(_) => Ok(()),
-            None => Err(Error::new(
-                NAME,
-                format!("the store at \"{}\" is closed", self.shown()),
-            )),
+            None => Err(Error::new(NAME, format!("the store at \"{}\" is closed", self.shown()))),
         }
     }
 
@@ -186,12 +181,7 @@ impl JsonFile {
                 self.stamp = None;
                 return Ok(());
             }
-            Err(e) => {
-                return Err(Error::new(
-                    NAME,
-                    format!("cannot read \"{}\": {e}", self.shown()),
-                ))
-            }
+            Err(e) => return Err(Error::new(NAME, format!("cannot read \"{}\": {e}", self.shown()))),
         };
         let stamp = Stamp::of(&meta);
         if self.stamp == Some(stamp) {
@@ -214,10 +204,7 @@ impl JsonFile {
 
     /// Runs `change` on the freshest records under the lock and writes the result
     /// when `change` says something changed.
-    fn write_locked(
-        &mut self,
-        change: impl FnOnce(&mut BTreeMap<String, Slot>) -> bool,
-    ) -> Result<()> {
+    fn write_locked(&mut self, change: impl FnOnce(&mut BTreeMap<String, Slot>) -> bool) -> Result<()> {
         self.check_open()?;
         let locked = self.folder.as_ref().map(|f| f.lock());
         if let Some(Err(e)) = locked {
@@ -245,12 +232,7 @@ impl JsonFile {
 
     fn persist(&mut self) -> Result<()> {
         let text = render_document(&self.slots);
-        let fail = |e: std::io::Error| {
-            Error::new(
-                NAME,
-                format!("cannot write \"{}\": {e}", self.path.display()),
-            )
-        };
+        let fail = |e: std::io::Error| Error::new(NAME, format!("cannot write \"{}\": {e}", self.path.display()));
         let mut temp = File::create(&self.temp).map_err(fail)?;
         if let Err(e) = temp.write_all(text.as_bytes()).and_then(|_| temp.flush()) {
             let _ = fs::remove_file(&self.temp);
@@ -266,12 +248,8 @@ impl JsonFile {
 /// The JS side sends JSON.stringify output; check anyway: one bad write would make
 /// the whole file unreadable.
 fn checked_slot(key: &str, value: &str, expires_at: Option<i64>) -> Result<Slot> {
-    serde_json::from_str::<&RawValue>(value).map_err(|e| {
-        Error::new(
-            NAME,
-            format!("the value for key \"{key}\" is not JSON text: {e}"),
-        )
-    })?;
+    serde_json::from_str::<&RawValue>(value)
+        .map_err(|e| Error::new(NAME, format!("the value for key \"{key}\" is not JSON text: {e}")))?;
     Ok(Slot::record(key, value, expires_at))
 }
 
@@ -323,11 +301,7 @@ impl Backend for JsonFile {
 
     fn has(&mut self, key: &str) -> Result<bool> {
         self.refresh()?;
-        Ok(self
-            .slots
-            .get(key)
-            .and_then(|slot| slot.live_value(now_ms()))
-            .is_some())
+        Ok(self.slots.get(key).and_then(|slot| slot.live_value(now_ms())).is_some())
     }
 
     fn set(&mut self, key: &str, value: &str, expires_at: Option<i64>) -> Result<()> {
@@ -376,10 +350,7 @@ impl Backend for JsonFile {
             .slots
             .range::<str, _>((start, Bound::Unbounded))
             .take_while(|(key, _)| key.starts_with(prefix))
-            .filter_map(|(key, slot)| {
-                slot.live_value(now)
-                    .map(|value| (key.clone(), value.to_owned()))
-            })
+            .filter_map(|(key, slot)| slot.live_value(now).map(|value| (key.clone(), value.to_owned())))
             .take(limit)
             .collect())
     }
@@ -432,8 +403,7 @@ mod tests {
         let mut file = JsonFile::open(path.to_str().unwrap()).unwrap();
         file.set("b", "{\"n\":1}", None).unwrap();
         file.set("a", "\"x\"", Some(4_000_000_000_000)).unwrap();
-        let doc: serde_json::Value =
-            serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(
             doc,
             serde_json::json!({"a": {"expires": 4_000_000_000_000i64, "value": "x"}, "b": {"expires": null, "value": {"n": 1}}})
@@ -494,17 +464,9 @@ mod tests {
             let path = temp_file(name);
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(&path, text).unwrap();
-            let error = JsonFile::open(path.to_str().unwrap())
-                .unwrap_err()
-                .to_string();
-            assert!(
-                error.starts_with("[polykv] [FILE] cannot read \""),
-                "{error}"
-            );
-            assert!(
-                error.contains(path.to_str().unwrap()) && error.contains(why),
-                "{error}"
-            );
+            let error = JsonFile::open(path.to_str().unwrap()).unwrap_err().to_string();
+            assert!(error.starts_with("[polykv] [FILE] cannot read \""), "{error}");
+            assert!(error.contains(path.to_str().unwrap()) && error.contains(why), "{error}");
             assert_eq!(fs::read_to_string(&path).unwrap(), text);
         }
     }
@@ -526,8 +488,7 @@ mod tests {
             write("gone", None),
         ])
         .unwrap();
-        let doc: serde_json::Value =
-            serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(
             doc,
             serde_json::json!({"a": {"expires": null, "value": 3}, "b": {"expires": null, "value": 2}})
@@ -535,10 +496,7 @@ mod tests {
         let error = file
             .write_many(vec![write("c", Some("4")), write("d", Some("{bad"))])
             .unwrap_err();
-        assert!(
-            error.to_string().contains("\"d\" is not JSON text"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("\"d\" is not JSON text"), "{error}");
         assert_eq!(file.get("c").unwrap(), None, "a bad batch writes nothing");
     }
 

@@ -42,17 +42,9 @@ pub fn encode_key(key: &str) -> String {
     let mut out = String::with_capacity(key.len());
     for byte in key.bytes() {
         match byte {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'_'
-            | b'.'
-            | b'!'
-            | b'~'
-            | b'\''
-            | b'('
-            | b')' => out.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'~' | b'\'' | b'(' | b')' => {
+                out.push(byte as char)
+            }
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }
@@ -84,8 +76,7 @@ impl Folder {
     /// Opens the folder, creating it (and its parents) when missing.
     pub fn open(path: &str) -> Result<Self> {
         let dir = PathBuf::from(path);
-        fs::create_dir_all(&dir)
-            .map_err(|e| Error::new(NAME, format!("cannot create the folder \"{path}\": {e}")))?;
+        fs::create_dir_all(&dir).map_err(|e| Error::new(NAME, format!("cannot create the folder \"{path}\": {e}")))?;
         if !dir.is_dir() {
             return Err(Error::new(NAME, format!("\"{path}\" is not a folder")));
         }
@@ -103,10 +94,7 @@ impl Folder {
 
     fn check_open(&self) -> Result<()> {
         if self.closed {
-            return Err(Error::new(
-                NAME,
-                format!("the store at \"{}\" is closed", self.shown()),
-            ));
+            return Err(Error::new(NAME, format!("the store at \"{}\" is closed", self.shown())));
         }
         Ok(())
     }
@@ -118,15 +106,15 @@ impl Folder {
         if name.len() > MAX_NAME {
             return Err(Error::new(
                 NAME,
-                format!("the key \"{key}\" is too long for a file name ({} bytes encoded, at most {MAX_NAME})", name.len()),
+                format!(
+                    "the key \"{key}\" is too long for a file name ({} bytes encoded, at most {MAX_NAME})",
+                    name.len()
+                ),
             ));
         }
         // The encoding already guarantees it; a cheap second look costs nothing.
         if name.contains('/') || name.contains('\0') || name == "." || name == ".." {
-            return Err(Error::new(
-                NAME,
-                format!("the key \"{key}\" cannot be a file name"),
-            ));
+            return Err(Error::new(NAME, format!("the key \"{key}\" cannot be a file name")));
         }
         Ok(self.dir.join(name))
     }
@@ -136,12 +124,7 @@ impl Folder {
         let text = match fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(Error::new(
-                    NAME,
-                    format!("cannot read \"{}\": {e}", path.display()),
-                ))
-            }
+            Err(e) => return Err(Error::new(NAME, format!("cannot read \"{}\": {e}", path.display()))),
         };
         if text.is_empty() {
             return Ok(None); // being created right now, or a create that never got its write
@@ -149,10 +132,7 @@ impl Folder {
         Envelope::parse(&text).map_err(|e| {
             Error::new(
                 NAME,
-                format!(
-                    "cannot read \"{}\": the file is not valid JSON ({e})",
-                    path.display()
-                ),
+                format!("cannot read \"{}\": the file is not valid JSON ({e})", path.display()),
             )
         })
     }
@@ -165,12 +145,11 @@ impl Folder {
     /// Our keys in the folder, with their paths, that start with `prefix` (unsorted).
     fn list(&self, prefix: &str) -> Result<Vec<(String, PathBuf)>> {
         self.check_open()?;
-        let entries = fs::read_dir(&self.dir)
-            .map_err(|e| Error::new(NAME, format!("cannot list \"{}\": {e}", self.shown())))?;
+        let entries =
+            fs::read_dir(&self.dir).map_err(|e| Error::new(NAME, format!("cannot list \"{}\": {e}", self.shown())))?;
         let mut found = Vec::new();
         for entry in entries {
-            let entry = entry
-                .map_err(|e| Error::new(NAME, format!("cannot list \"{}\": {e}", self.shown())))?;
+            let entry = entry.map_err(|e| Error::new(NAME, format!("cannot list \"{}\": {e}", self.shown())))?;
             let name = entry.file_name();
             let Some(key) = name.to_str().and_then(decode_name) else {
                 continue;
@@ -197,16 +176,10 @@ impl Backend for Folder {
 
     fn set(&mut self, key: &str, value: &str, expires_at: Option<i64>) -> Result<()> {
         let path = self.file_for(key)?;
-        let record = Envelope::new(value, expires_at).map_err(|e| {
-            Error::new(
-                NAME,
-                format!("the value for key \"{key}\" is not JSON text: {e}"),
-            )
-        })?;
+        let record = Envelope::new(value, expires_at)
+            .map_err(|e| Error::new(NAME, format!("the value for key \"{key}\" is not JSON text: {e}")))?;
         let text = record.to_json();
-        let fail = |e: std::io::Error| {
-            Error::new(NAME, format!("cannot write \"{}\": {e}", path.display()))
-        };
+        let fail = |e: std::io::Error| Error::new(NAME, format!("cannot write \"{}\": {e}", path.display()));
         // A new key of at most one page: create the record itself, exclusively, and
         // write it in one call. Readers (and a crash) can only see no file, an empty
         // file (read as missing, as polystore does) or the whole record, since a write
@@ -240,10 +213,9 @@ impl Backend for Folder {
     fn del(&mut self, key: &str) -> Result<()> {
         let path = self.file_for(key)?;
         match fs::remove_file(&path) {
-            Err(e) if e.kind() != ErrorKind::NotFound => Err(Error::new(
-                NAME,
-                format!("cannot delete \"{}\": {e}", path.display()),
-            )),
+            Err(e) if e.kind() != ErrorKind::NotFound => {
+                Err(Error::new(NAME, format!("cannot delete \"{}\": {e}", path.display())))
+            }
             _ => Ok(()),
         }
     }
@@ -252,8 +224,7 @@ impl Backend for Folder {
         let (listed, keys) = match (self.listing.take(), after) {
             (Some((listed, keys)), Some(_)) if listed == prefix => (listed, keys),
             _ => {
-                let mut keys: Vec<String> =
-                    self.list(prefix)?.into_iter().map(|(key, _)| key).collect();
+                let mut keys: Vec<String> = self.list(prefix)?.into_iter().map(|(key, _)| key).collect();
                 keys.sort_unstable();
                 (prefix.to_owned(), keys)
             }
@@ -291,10 +262,7 @@ impl Backend for Folder {
             }
             match fs::remove_file(&path) {
                 Err(e) if e.kind() != ErrorKind::NotFound => {
-                    return Err(Error::new(
-                        NAME,
-                        format!("cannot delete \"{}\": {e}", path.display()),
-                    ))
+                    return Err(Error::new(NAME, format!("cannot delete \"{}\": {e}", path.display())))
                 }
                 _ => {}
             }
@@ -348,26 +316,14 @@ mod tests {
     fn keys_never_leave_the_folder() {
         let path = temp_dir("escape");
         let mut folder = Folder::open(&path).unwrap();
-        for key in [
-            "../evil",
-            "/etc/passwd",
-            "..",
-            ".",
-            "a\0b",
-            "%2e%2e/x",
-            "..\\x",
-            "%2F",
-        ] {
+        for key in ["../evil", "/etc/passwd", "..", ".", "a\0b", "%2e%2e/x", "..\\x", "%2F"] {
             folder.set(key, "1", None).unwrap();
             let file = folder.file_for(key).unwrap();
             assert_eq!(file.parent().unwrap(), folder.dir.as_path(), "{key:?}");
             assert_eq!(folder.get(key).unwrap().as_deref(), Some("1"), "{key:?}");
         }
         let parent = folder.dir.parent().unwrap();
-        let outside: Vec<_> = fs::read_dir(parent)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let outside: Vec<_> = fs::read_dir(parent).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(outside, ["store"]);
         let mut keys = folder.scan_keys("", None, 100).unwrap();
         keys.sort();
@@ -448,10 +404,7 @@ mod tests {
             "{error}"
         );
         assert!(folder.scan_keys("", None, 10).unwrap().is_empty());
-        let error = folder
-            .set(&"x".repeat(300), "1", None)
-            .unwrap_err()
-            .to_string();
+        let error = folder.set(&"x".repeat(300), "1", None).unwrap_err().to_string();
         assert!(error.contains("too long"), "{error}");
     }
 }

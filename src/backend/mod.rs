@@ -62,12 +62,7 @@ pub trait Backend {
     fn scan(&mut self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<Entry>>;
 
     /// Same as `scan` but only the keys (engines that can skip reading values override it).
-    fn scan_keys(
-        &mut self,
-        prefix: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<String>> {
+    fn scan_keys(&mut self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
         Ok(self
             .scan(prefix, after, limit)?
             .into_iter()
@@ -129,10 +124,7 @@ mod tests {
         assert_eq!(prefix_upper_bound("a:").as_deref(), Some("a;"));
         assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
         assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
-        assert_eq!(
-            prefix_upper_bound("x\u{D7FF}").as_deref(),
-            Some("x\u{E000}")
-        );
+        assert_eq!(prefix_upper_bound("x\u{D7FF}").as_deref(), Some("x\u{E000}"));
         let bound = prefix_upper_bound("user:").unwrap();
         for key in ["user:", "user:1", "user:\u{10FFFF}\u{10FFFF}", "user:zzz"] {
             assert!(key >= "user:" && key < bound.as_str(), "{key}");

@@ -41,8 +41,7 @@ impl Sqlite {
     /// Opens (creating the file, its folders and the table when missing) the database
     /// at `path`; `:memory:` is a private in-memory database.
     pub fn open(path: &str) -> Result<Self> {
-        let fail =
-            |e: &dyn std::fmt::Display| Error::new(NAME, format!("cannot open \"{path}\": {e}"));
+        let fail = |e: &dyn std::fmt::Display| Error::new(NAME, format!("cannot open \"{path}\": {e}"));
         let memory = path == ":memory:" || path.is_empty();
         if !memory {
             if let Some(parent) = std::path::Path::new(path).parent() {
@@ -51,8 +50,7 @@ impl Sqlite {
                 }
             }
         }
-        let conn =
-            Connection::open(if memory { ":memory:" } else { path }).map_err(|e| fail(&e))?;
+        let conn = Connection::open(if memory { ":memory:" } else { path }).map_err(|e| fail(&e))?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| fail(&e))?;
         if !memory {
             // The first statement that reads the file: a file that is not a database fails here.
@@ -69,11 +67,7 @@ impl Sqlite {
         conn.set_prepared_statement_cache_capacity(32);
         Ok(Sqlite {
             conn: Some(conn),
-            path: if memory {
-                ":memory:".into()
-            } else {
-                path.into()
-            },
+            path: if memory { ":memory:".into() } else { path.into() },
         })
     }
 
@@ -132,9 +126,7 @@ impl Sqlite {
 /// a number through SQL; numbers are valid JSON text too.
 fn value_text(row: &Row, index: usize) -> rusqlite::Result<String> {
     Ok(match row.get_ref(index)? {
-        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => {
-            String::from_utf8_lossy(bytes).into_owned()
-        }
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => String::from_utf8_lossy(bytes).into_owned(),
         ValueRef::Integer(n) => n.to_string(),
         ValueRef::Real(x) => x.to_string(),
         ValueRef::Null => "null".into(),
@@ -145,8 +137,7 @@ impl Backend for Sqlite {
     fn get(&mut self, key: &str) -> Result<Option<String>> {
         let conn = self.conn()?;
         let run = || -> rusqlite::Result<Option<String>> {
-            let mut stmt =
-                conn.prepare_cached(&format!("SELECT value FROM kv WHERE id = ?1 AND {LIVE}"))?;
+            let mut stmt = conn.prepare_cached(&format!("SELECT value FROM kv WHERE id = ?1 AND {LIVE}"))?;
             stmt.query_row(params![key, now_ms()], |row| value_text(row, 0))
                 .optional()
         };
@@ -167,10 +158,7 @@ impl Backend for Sqlite {
 
     fn del(&mut self, key: &str) -> Result<()> {
         let conn = self.conn()?;
-        let run = || {
-            conn.prepare_cached("DELETE FROM kv WHERE id = ?1")?
-                .execute([key])
-        };
+        let run = || conn.prepare_cached("DELETE FROM kv WHERE id = ?1")?.execute([key]);
         run().map(|_| ()).map_err(|e| self.fail("del", e))
     }
 
@@ -189,12 +177,7 @@ impl Backend for Sqlite {
         })
     }
 
-    fn scan_keys(
-        &mut self,
-        prefix: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<String>> {
+    fn scan_keys(&mut self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
         self.run_scan(prefix, after, limit, false, |row| row.get::<_, String>(0))
     }
 
@@ -206,9 +189,7 @@ impl Backend for Sqlite {
                 (_, Some(upper)) => conn
                     .prepare_cached("DELETE FROM kv WHERE id >= ?1 AND id < ?2")?
                     .execute(params![prefix, upper]),
-                (_, None) => conn
-                    .prepare_cached("DELETE FROM kv WHERE id >= ?1")?
-                    .execute([prefix]),
+                (_, None) => conn.prepare_cached("DELETE FROM kv WHERE id >= ?1")?.execute([prefix]),
             }
         };
         run().map(|_| ()).map_err(|e| self.fail("clear", e))
@@ -266,10 +247,7 @@ mod tests {
         }
         db.set("a:5", "0", Some(1)).unwrap(); // long expired
         let first = db.scan("a:", None, 2).unwrap();
-        assert_eq!(
-            first.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
-            ["a:1", "a:2"]
-        );
+        assert_eq!(first.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), ["a:1", "a:2"]);
         let second = db.scan_keys("a:", Some("a:2"), 2).unwrap();
         assert_eq!(second, ["a:3", "a:4"]);
         assert!(db.scan_keys("a:", Some("a:4"), 2).unwrap().is_empty());
@@ -295,21 +273,10 @@ mod tests {
     fn prefix_queries_are_primary_key_range_searches() {
         let db = Sqlite::open(":memory:").unwrap();
         let conn = db.conn().unwrap();
-        for (values, after, upper) in [
-            (true, false, true),
-            (false, true, true),
-            (true, true, false),
-        ] {
-            let sql = format!(
-                "EXPLAIN QUERY PLAN {}",
-                Sqlite::scan_sql(values, after, upper)
-            );
-            let args: Vec<rusqlite::types::Value> = vec![
-                "p".to_string().into(),
-                0.into(),
-                10.into(),
-                "q".to_string().into(),
-            ];
+        for (values, after, upper) in [(true, false, true), (false, true, true), (true, true, false)] {
+            let sql = format!("EXPLAIN QUERY PLAN {}", Sqlite::scan_sql(values, after, upper));
+            let args: Vec<rusqlite::types::Value> =
+                vec!["p".to_string().into(), 0.into(), 10.into(), "q".to_string().into()];
             let args = &args[..if upper { 4 } else { 3 }];
             let plan: String = conn
                 .query_row(&sql, rusqlite::params_from_iter(args), |r| r.get(3))
@@ -320,11 +287,9 @@ mod tests {
             );
         }
         let plan: String = conn
-            .query_row(
-                "EXPLAIN QUERY PLAN DELETE FROM kv WHERE expires_at <= ?1",
-                [0],
-                |r| r.get(3),
-            )
+            .query_row("EXPLAIN QUERY PLAN DELETE FROM kv WHERE expires_at <= ?1", [0], |r| {
+                r.get(3)
+            })
             .unwrap();
         assert!(plan.contains("idx_kv_expires_at"), "{plan}");
     }
@@ -371,16 +336,8 @@ mod tests {
         )
         .unwrap();
         let error = Sqlite::open(&path).unwrap_err().to_string();
-        assert!(
-            error.starts_with("[polykv] [SQLITE] cannot open \""),
-            "{error}"
-        );
-        assert!(
-            error.contains(&path) && error.contains("not a database"),
-            "{error}"
-        );
-        assert!(std::fs::read_to_string(&path)
-            .unwrap()
-            .starts_with("this is not"));
+        assert!(error.starts_with("[polykv] [SQLITE] cannot open \""), "{error}");
+        assert!(error.contains(&path) && error.contains("not a database"), "{error}");
+        assert!(std::fs::read_to_string(&path).unwrap().starts_with("this is not"));
     }
 }

@@ -20,10 +20,7 @@ fn js_error(error: Error) -> napi::Error {
     napi::Error::from_reason(error.to_string())
 }
 
-fn open(
-    kind: &'static str,
-    backend: crate::core::error::Result<impl Backend + 'static>,
-) -> napi::Result<NativeStore> {
+fn open(kind: &'static str, backend: crate::core::error::Result<impl Backend + 'static>) -> napi::Result<NativeStore> {
     Ok(NativeStore {
         backend: Box::new(backend.map_err(js_error)?),
         kind,
@@ -80,9 +77,7 @@ impl NativeStore {
     #[napi(catch_unwind)]
     pub fn set(&mut self, key: String, value: String, expires_at: Option<f64>) -> napi::Result<()> {
         let deadline = deadline(expires_at, self.kind)?;
-        self.backend()?
-            .set(&key, &value, deadline)
-            .map_err(js_error)
+        self.backend()?.set(&key, &value, deadline).map_err(js_error)
     }
 
     /// Several writes in one go (the JSON file does them in one rewrite): `values[i]`
@@ -125,13 +120,7 @@ impl NativeStore {
     /// as JSON text (one `JSON.parse` on the JS side): `[[key, value], …]`, or
     /// `[key, …]` when `values` is false. Fewer than `limit` items: the last page.
     #[napi(catch_unwind)]
-    pub fn scan(
-        &mut self,
-        prefix: String,
-        after: Option<String>,
-        limit: u32,
-        values: bool,
-    ) -> napi::Result<String> {
+    pub fn scan(&mut self, prefix: String, after: Option<String>, limit: u32, values: bool) -> napi::Result<String> {
         let limit = limit.max(1) as usize;
         let backend = self.backend()?;
         let mut out = String::from("[");

@@ -94,10 +94,7 @@ mod tests {
     #[test]
     fn round_trips_compact_and_keeps_value_text() {
         let e = Envelope::new(r#"{"a":[1,2]}"#, Some(1700000000123)).unwrap();
-        assert_eq!(
-            e.to_json(),
-            r#"{"expires":1700000000123,"value":{"a":[1,2]}}"#
-        );
+        assert_eq!(e.to_json(), r#"{"expires":1700000000123,"value":{"a":[1,2]}}"#);
         let back = Envelope::parse(&e.to_json()).unwrap().unwrap();
         assert_eq!(back.expires, Some(1700000000123));
         assert_eq!(back.value.get(), r#"{"a":[1,2]}"#);
@@ -125,12 +122,8 @@ mod tests {
     #[test]
     fn foreign_json_reads_as_missing_and_bad_text_errors() {
         assert!(Envelope::parse(r#"{"other":1}"#).unwrap().is_none());
-        assert!(Envelope::parse(r#"{"expires":null,"value":null}"#)
-            .unwrap()
-            .is_none());
-        assert!(Envelope::parse(r#"{"expires":"soon","value":1}"#)
-            .unwrap()
-            .is_none());
+        assert!(Envelope::parse(r#"{"expires":null,"value":null}"#).unwrap().is_none());
+        assert!(Envelope::parse(r#"{"expires":"soon","value":1}"#).unwrap().is_none());
         assert!(Envelope::parse("[1,2]").unwrap().is_none());
         assert!(Envelope::parse(r#"{"expires":null,"val"#).is_err());
     }

@@ -331,7 +331,10 @@ impl Backend for JsonFile {
             let mut changed = false;
             for (key, slot) in changes {
                 changed |= match slot {
-                    Some(slot) => slots.insert(key, slot).is_some() || true,
+                    Some(slot) => {
+                        slots.insert(key, slot);
+                        true
+                    }
                     None => slots.remove(&key).is_some(),
                 };
             }

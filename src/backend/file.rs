@@ -17,11 +17,11 @@
 use super::{Backend, Change, Entry};
 use crate::core::envelope::{now_ms, write_json_string, Envelope};
 
-use crate::core::error::{Error, Result};
+use crate::core::error::{Error, ErrorKind, Result};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{ErrorKind, Write};
+use std::io::{self, Write};
 use std::ops::{Bound, Range};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
@@ -130,21 +130,25 @@ impl JsonFile {
     pub fn open(path: &str) -> Result<Self> {
         let path = PathBuf::from(path);
         let shown = path.display().to_string();
-        let fail = |what: &str, e: &dyn std::fmt::Display| Error::new(NAME, format!("cannot {what} \"{shown}\": {e}"));
+        let fail = |kind, what: &str, e: &dyn std::fmt::Display| {
+            Error::new(kind, NAME, format!("cannot {what} \"{shown}\": {e}"))
+        };
         let name = path
             .file_name()
-            .ok_or_else(|| Error::new(NAME, format!("\"{shown}\" does not name a file")))?;
+            .ok_or_else(|| Error::new(ErrorKind::Client, NAME, format!("\"{shown}\" does not name a file")))?;
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        fs::create_dir_all(&dir).map_err(|e| fail("create the folder of", &e))?;
+        fs::create_dir_all(&dir).map_err(|e| fail(ErrorKind::Client, "create the folder of", &e))?;
         match File::options().write(true).create_new(true).open(&path) {
-            Ok(mut file) => file.write_all(b"{}").map_err(|e| fail("create", &e))?,
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(fail("create", &e)),
+            Ok(mut file) => file
+                .write_all(b"{}")
+                .map_err(|e| fail(ErrorKind::Backend, "create", &e))?,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(fail(ErrorKind::Client, "create", &e)),
         }
-        let folder = File::open(&dir).map_err(|e| fail("open the folder of", &e))?;
+        let folder = File::open(&dir).map_err(|e| fail(ErrorKind::Client, "open the folder of", &e))?;
         let mut temp_name = std::ffi::OsString::from(".");
         temp_name.push(name);
         temp_name.push(".polykv-tmp");
@@ -166,7 +170,11 @@ impl JsonFile {
     fn check_open(&self) -> Result<()> {
         match self.folder {
             Some(_) => Ok(()),
-            None => Err(Error::new(NAME, format!("the store at \"{}\" is closed", self.shown()))),
+            None => Err(Error::new(
+                ErrorKind::Closed,
+                NAME,
+                format!("the store at \"{}\" is closed", self.shown()),
+            )),
         }
     }
 
@@ -175,22 +183,34 @@ impl JsonFile {
         self.check_open()?;
         let meta = match fs::metadata(&self.path) {
             Ok(meta) => meta,
-            Err(e) if e.kind() == ErrorKind::NotFound => {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 // Removed behind our back: an empty store, recreated on the next write.
                 self.slots.clear();
                 self.stamp = None;
                 return Ok(());
             }
-            Err(e) => return Err(Error::new(NAME, format!("cannot read \"{}\": {e}", self.shown()))),
+            Err(e) => {
+                return Err(Error::new(
+                    ErrorKind::Backend,
+                    NAME,
+                    format!("cannot read \"{}\": {e}", self.shown()),
+                ))
+            }
         };
         let stamp = Stamp::of(&meta);
         if self.stamp == Some(stamp) {
             return Ok(());
         }
-        let text = fs::read_to_string(&self.path)
-            .map_err(|e| Error::new(NAME, format!("cannot read \"{}\": {e}", self.shown())))?;
+        let text = fs::read_to_string(&self.path).map_err(|e| {
+            Error::new(
+                ErrorKind::of_read(&e),
+                NAME,
+                format!("cannot read \"{}\": {e}", self.shown()),
+            )
+        })?;
         self.slots = parse_document(&text).map_err(|why| {
             Error::new(
+                ErrorKind::Corrupt,
                 NAME,
                 format!(
                     "cannot read \"{}\": {why}; fix or move the file, polykv will not overwrite it",
@@ -209,6 +229,7 @@ impl JsonFile {
         let locked = self.folder.as_ref().map(|f| f.lock());
         if let Some(Err(e)) = locked {
             return Err(Error::new(
+                ErrorKind::Backend,
                 NAME,
                 format!("cannot lock the folder of \"{}\": {e}", self.shown()),
             ));
@@ -232,7 +253,13 @@ impl JsonFile {
 
     fn persist(&mut self) -> Result<()> {
         let text = render_document(&self.slots);
-        let fail = |e: std::io::Error| Error::new(NAME, format!("cannot write \"{}\": {e}", self.path.display()));
+        let fail = |e: io::Error| {
+            Error::new(
+                ErrorKind::Backend,
+                NAME,
+                format!("cannot write \"{}\": {e}", self.path.display()),
+            )
+        };
         let mut temp = File::create(&self.temp).map_err(fail)?;
         if let Err(e) = temp.write_all(text.as_bytes()).and_then(|_| temp.flush()) {
             let _ = fs::remove_file(&self.temp);
@@ -248,8 +275,13 @@ impl JsonFile {
 /// The JS side sends JSON.stringify output; check anyway: one bad write would make
 /// the whole file unreadable.
 fn checked_slot(key: &str, value: &str, expires_at: Option<i64>) -> Result<Slot> {
-    serde_json::from_str::<&RawValue>(value)
-        .map_err(|e| Error::new(NAME, format!("the value for key \"{key}\" is not JSON text: {e}")))?;
+    serde_json::from_str::<&RawValue>(value).map_err(|e| {
+        Error::new(
+            ErrorKind::Value,
+            NAME,
+            format!("the value for key \"{key}\" is not JSON text: {e}"),
+        )
+    })?;
     Ok(Slot::record(key, value, expires_at))
 }
 
@@ -467,7 +499,9 @@ mod tests {
             let path = temp_file(name);
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(&path, text).unwrap();
-            let error = JsonFile::open(path.to_str().unwrap()).unwrap_err().to_string();
+            let error = JsonFile::open(path.to_str().unwrap()).unwrap_err();
+            assert_eq!(error.kind, ErrorKind::Corrupt, "{error}");
+            let error = error.to_string();
             assert!(error.starts_with("[polykv] [FILE] cannot read \""), "{error}");
             assert!(error.contains(path.to_str().unwrap()) && error.contains(why), "{error}");
             assert_eq!(fs::read_to_string(&path).unwrap(), text);

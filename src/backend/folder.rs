@@ -13,9 +13,9 @@
 
 use super::{Backend, Entry};
 use crate::core::envelope::{now_ms, Envelope};
-use crate::core::error::{Error, Result};
+use crate::core::error::{Error, ErrorKind, Result};
 use std::fs::{self, File};
-use std::io::{ErrorKind, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 const NAME: &str = "FOLDER";
@@ -76,9 +76,19 @@ impl Folder {
     /// Opens the folder, creating it (and its parents) when missing.
     pub fn open(path: &str) -> Result<Self> {
         let dir = PathBuf::from(path);
-        fs::create_dir_all(&dir).map_err(|e| Error::new(NAME, format!("cannot create the folder \"{path}\": {e}")))?;
+        fs::create_dir_all(&dir).map_err(|e| {
+            Error::new(
+                ErrorKind::Client,
+                NAME,
+                format!("cannot create the folder \"{path}\": {e}"),
+            )
+        })?;
         if !dir.is_dir() {
-            return Err(Error::new(NAME, format!("\"{path}\" is not a folder")));
+            return Err(Error::new(
+                ErrorKind::Client,
+                NAME,
+                format!("\"{path}\" is not a folder"),
+            ));
         }
         Ok(Folder {
             dir,
@@ -94,7 +104,11 @@ impl Folder {
 
     fn check_open(&self) -> Result<()> {
         if self.closed {
-            return Err(Error::new(NAME, format!("the store at \"{}\" is closed", self.shown())));
+            return Err(Error::new(
+                ErrorKind::Closed,
+                NAME,
+                format!("the store at \"{}\" is closed", self.shown()),
+            ));
         }
         Ok(())
     }
@@ -105,6 +119,7 @@ impl Folder {
         let name = encode_key(key) + SUFFIX;
         if name.len() > MAX_NAME {
             return Err(Error::new(
+                ErrorKind::Key,
                 NAME,
                 format!(
                     "the key \"{key}\" is too long for a file name ({} bytes encoded, at most {MAX_NAME})",
@@ -114,7 +129,11 @@ impl Folder {
         }
         // The encoding already guarantees it; a cheap second look costs nothing.
         if name.contains('/') || name.contains('\0') || name == "." || name == ".." {
-            return Err(Error::new(NAME, format!("the key \"{key}\" cannot be a file name")));
+            return Err(Error::new(
+                ErrorKind::Key,
+                NAME,
+                format!("the key \"{key}\" cannot be a file name"),
+            ));
         }
         Ok(self.dir.join(name))
     }
@@ -123,14 +142,21 @@ impl Folder {
     fn read(&self, path: &PathBuf) -> Result<Option<Envelope>> {
         let text = match fs::read_to_string(path) {
             Ok(text) => text,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::new(NAME, format!("cannot read \"{}\": {e}", path.display()))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(Error::new(
+                    ErrorKind::of_read(&e),
+                    NAME,
+                    format!("cannot read \"{}\": {e}", path.display()),
+                ))
+            }
         };
         if text.is_empty() {
             return Ok(None); // being created right now, or a create that never got its write
         }
         Envelope::parse(&text).map_err(|e| {
             Error::new(
+                ErrorKind::Corrupt,
                 NAME,
                 format!("cannot read \"{}\": the file is not valid JSON ({e})", path.display()),
             )
@@ -145,11 +171,22 @@ impl Folder {
     /// Our keys in the folder, with their paths, that start with `prefix` (unsorted).
     fn list(&self, prefix: &str) -> Result<Vec<(String, PathBuf)>> {
         self.check_open()?;
-        let entries =
-            fs::read_dir(&self.dir).map_err(|e| Error::new(NAME, format!("cannot list \"{}\": {e}", self.shown())))?;
+        let entries = fs::read_dir(&self.dir).map_err(|e| {
+            Error::new(
+                ErrorKind::Backend,
+                NAME,
+                format!("cannot list \"{}\": {e}", self.shown()),
+            )
+        })?;
         let mut found = Vec::new();
         for entry in entries {
-            let entry = entry.map_err(|e| Error::new(NAME, format!("cannot list \"{}\": {e}", self.shown())))?;
+            let entry = entry.map_err(|e| {
+                Error::new(
+                    ErrorKind::Backend,
+                    NAME,
+                    format!("cannot list \"{}\": {e}", self.shown()),
+                )
+            })?;
             let name = entry.file_name();
             let Some(key) = name.to_str().and_then(decode_name) else {
                 continue;
@@ -176,10 +213,21 @@ impl Backend for Folder {
 
     fn set(&mut self, key: &str, value: &str, expires_at: Option<i64>) -> Result<()> {
         let path = self.file_for(key)?;
-        let record = Envelope::new(value, expires_at)
-            .map_err(|e| Error::new(NAME, format!("the value for key \"{key}\" is not JSON text: {e}")))?;
+        let record = Envelope::new(value, expires_at).map_err(|e| {
+            Error::new(
+                ErrorKind::Value,
+                NAME,
+                format!("the value for key \"{key}\" is not JSON text: {e}"),
+            )
+        })?;
         let text = record.to_json();
-        let fail = |e: std::io::Error| Error::new(NAME, format!("cannot write \"{}\": {e}", path.display()));
+        let fail = |e: io::Error| {
+            Error::new(
+                ErrorKind::Backend,
+                NAME,
+                format!("cannot write \"{}\": {e}", path.display()),
+            )
+        };
         // A new key of at most one page: create the record itself, exclusively, and
         // write it in one call. Readers (and a crash) can only see no file, an empty
         // file (read as missing, as polystore does) or the whole record, since a write
@@ -192,7 +240,7 @@ impl Backend for Folder {
                         fail(e)
                     });
                 }
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(fail(e)),
             }
         }
@@ -213,9 +261,11 @@ impl Backend for Folder {
     fn del(&mut self, key: &str) -> Result<()> {
         let path = self.file_for(key)?;
         match fs::remove_file(&path) {
-            Err(e) if e.kind() != ErrorKind::NotFound => {
-                Err(Error::new(NAME, format!("cannot delete \"{}\": {e}", path.display())))
-            }
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::new(
+                ErrorKind::Backend,
+                NAME,
+                format!("cannot delete \"{}\": {e}", path.display()),
+            )),
             _ => Ok(()),
         }
     }
@@ -261,8 +311,12 @@ impl Backend for Folder {
                 continue;
             }
             match fs::remove_file(&path) {
-                Err(e) if e.kind() != ErrorKind::NotFound => {
-                    return Err(Error::new(NAME, format!("cannot delete \"{}\": {e}", path.display())))
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    return Err(Error::new(
+                        ErrorKind::Backend,
+                        NAME,
+                        format!("cannot delete \"{}\": {e}", path.display()),
+                    ))
                 }
                 _ => {}
             }
@@ -398,13 +452,18 @@ mod tests {
         let path = temp_dir("corrupt");
         let mut folder = Folder::open(&path).unwrap();
         fs::write(format!("{path}k.json"), "{\"expires\":nu").unwrap();
-        let error = folder.get("k").unwrap_err().to_string();
+        let error = folder.get("k").unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Corrupt, "{error}");
+        let error = error.to_string();
         assert!(
             error.starts_with("[polykv] [FOLDER] cannot read \"") && error.contains("k.json"),
             "{error}"
         );
         assert!(folder.scan_keys("", None, 10).unwrap().is_empty());
-        let error = folder.set(&"x".repeat(300), "1", None).unwrap_err().to_string();
-        assert!(error.contains("too long"), "{error}");
+        let error = folder.set(&"x".repeat(300), "1", None).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Key, "{error}");
+        assert!(error.to_string().contains("too long"), "{error}");
+        let error = folder.set("v", "{bad", None).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Value, "{error}");
     }
 }

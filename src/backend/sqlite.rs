@@ -12,9 +12,9 @@
 
 use super::{prefix_upper_bound, Backend, Entry};
 use crate::core::envelope::now_ms;
-use crate::core::error::{Error, Result};
+use crate::core::error::{Error, ErrorKind, Result};
 use rusqlite::types::ValueRef;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 use std::time::Duration;
 
 const NAME: &str = "SQLITE";
@@ -41,29 +41,34 @@ impl Sqlite {
     /// Opens (creating the file, its folders and the table when missing) the database
     /// at `path`; `:memory:` is a private in-memory database.
     pub fn open(path: &str) -> Result<Self> {
-        let fail = |e: &dyn std::fmt::Display| Error::new(NAME, format!("cannot open \"{path}\": {e}"));
+        let fail = |kind, e: &dyn std::fmt::Display| Error::new(kind, NAME, format!("cannot open \"{path}\": {e}"));
+        // A file SQLite cannot open is a path the user should fix, not a failing database.
+        let sql_fail = |e: rusqlite::Error| match e.sqlite_error_code() {
+            Some(ErrorCode::CannotOpen) => fail(ErrorKind::Client, &e),
+            _ => fail(kind_of(&e), &e),
+        };
         let memory = path == ":memory:" || path.is_empty();
         if !memory {
             if let Some(parent) = std::path::Path::new(path).parent() {
                 if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent).map_err(|e| fail(&e))?;
+                    std::fs::create_dir_all(parent).map_err(|e| fail(ErrorKind::Client, &e))?;
                 }
             }
         }
-        let conn = Connection::open(if memory { ":memory:" } else { path }).map_err(|e| fail(&e))?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| fail(&e))?;
+        let conn = Connection::open(if memory { ":memory:" } else { path }).map_err(sql_fail)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_fail)?;
         if !memory {
             // The first statement that reads the file: a file that is not a database fails here.
             let _mode: String = conn
                 .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-                .map_err(|e| fail(&e))?;
+                .map_err(sql_fail)?;
         }
         conn.execute_batch(
             "PRAGMA synchronous = NORMAL;
              CREATE TABLE IF NOT EXISTS kv (id TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER);
              CREATE INDEX IF NOT EXISTS idx_kv_expires_at ON kv (expires_at);",
         )
-        .map_err(|e| fail(&e))?;
+        .map_err(sql_fail)?;
         conn.set_prepared_statement_cache_capacity(32);
         Ok(Sqlite {
             conn: Some(conn),
@@ -72,13 +77,17 @@ impl Sqlite {
     }
 
     fn conn(&self) -> Result<&Connection> {
-        self.conn
-            .as_ref()
-            .ok_or_else(|| Error::new(NAME, format!("the store at \"{}\" is closed", self.path)))
+        self.conn.as_ref().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Closed,
+                NAME,
+                format!("the store at \"{}\" is closed", self.path),
+            )
+        })
     }
 
     fn fail(&self, what: &str, e: rusqlite::Error) -> Error {
-        Error::new(NAME, format!("{what} failed on \"{}\": {e}", self.path))
+        Error::new(kind_of(&e), NAME, format!("{what} failed on \"{}\": {e}", self.path))
     }
 
     /// The scan statement for one shape of query: lower bound inclusive (first page)
@@ -119,6 +128,17 @@ impl Sqlite {
             rows.collect()
         };
         run().map_err(|e| self.fail("scan", e))
+    }
+}
+
+/// The kind of a failed SQLite call: a file that is not a database, or a damaged one,
+/// is corrupt data; a string over SQLite's size limit a value it cannot store; the
+/// rest (busy, locked, I/O, disk full, …) a failing backend.
+fn kind_of(e: &rusqlite::Error) -> ErrorKind {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => ErrorKind::Corrupt,
+        Some(ErrorCode::TooBig) => ErrorKind::Value,
+        _ => ErrorKind::Backend,
     }
 }
 
@@ -321,7 +341,9 @@ mod tests {
         assert_eq!(mode, "wal");
         db.set("k", "\"v\"", None).unwrap();
         db.close().unwrap();
-        assert!(db.get("k").unwrap_err().to_string().contains("is closed"));
+        let closed = db.get("k").unwrap_err();
+        assert!(closed.to_string().contains("is closed"), "{closed}");
+        assert_eq!(closed.kind, ErrorKind::Closed);
         let mut again = Sqlite::open(&path).unwrap();
         assert_eq!(again.get("k").unwrap().as_deref(), Some("\"v\""));
     }
@@ -335,9 +357,30 @@ mod tests {
             "this is not a database, it is a text file with enough bytes to have a header....",
         )
         .unwrap();
-        let error = Sqlite::open(&path).unwrap_err().to_string();
+        let error = Sqlite::open(&path).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Corrupt, "{error}");
+        let error = error.to_string();
         assert!(error.starts_with("[polykv] [SQLITE] cannot open \""), "{error}");
         assert!(error.contains(&path) && error.contains("not a database"), "{error}");
         assert!(std::fs::read_to_string(&path).unwrap().starts_with("this is not"));
+    }
+
+    #[test]
+    fn a_path_that_cannot_be_a_database_is_a_client_error() {
+        let file = temp_path("client");
+        std::fs::create_dir_all(std::path::Path::new(&file).parent().unwrap()).unwrap();
+        std::fs::write(&file, "").unwrap();
+        // A folder inside a plain file cannot be created; a folder cannot be opened as a database.
+        for path in [
+            format!("{file}/inside/x.db"),
+            std::env::temp_dir().to_string_lossy().into_owned(),
+        ] {
+            let error = Sqlite::open(&path).unwrap_err();
+            assert_eq!(error.kind, ErrorKind::Client, "{error}");
+            assert!(
+                error.to_string().starts_with("[polykv] [SQLITE] cannot open \""),
+                "{error}"
+            );
+        }
     }
 }

@@ -1,15 +1,19 @@
 //! Core helpers the JS facade calls synchronously.
 
+use napi::Env;
+
+use super::error::throw;
 use crate::core::{expires, key};
 
 /// Parses an `expires` string into seconds. Lenient mode returns `null` for
-/// anything it cannot read (polystore's "never expire"); strict mode throws.
+/// anything it cannot read (polystore's "never expire"); strict mode throws a
+/// `TypeError` with code `ERR_POLYKV_EXPIRES`.
 #[napi(catch_unwind, js_name = "parseExpires")]
-pub fn parse_expires(input: String, strict: bool) -> napi::Result<Option<f64>> {
+pub fn parse_expires(env: &Env, input: String, strict: bool) -> napi::Result<Option<f64>> {
     if strict {
         expires::parse_strict(&input)
             .map(Some)
-            .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))
+            .map_err(|e| throw(env, e.into()))
     } else {
         Ok(expires::parse_lenient(&input))
     }

@@ -330,7 +330,16 @@ describe("add() keys", () => {
 });
 
 describe("native addon", () => {
-  it("a Rust panic becomes a JS error and the process lives on", () => {
+  // __panicForTests only exists in builds with the `test-hooks` Cargo feature
+  // (npm run build:test, which CI uses); a release build (npm run build) has no such entry point.
+  it("a Rust panic becomes a JS error and the process lives on", (t) => {
+    if (typeof native.__panicForTests !== "function") {
+      const reason = "native.__panicForTests is missing: the addon was built without --features test-hooks (npm run build:test)";
+      if (/^(true|1)$/i.test(process.env.CI ?? "")) assert.fail(`${reason}, and CI must run this test`);
+      console.log(`skipping the panic test: ${reason}`);
+      t.skip(reason);
+      return;
+    }
     assert.throws(() => native.__panicForTests("deliberate"), /deliberate/);
     assert.match(native.generateKey(), /^[A-Za-z0-9]{24}$/);
   });

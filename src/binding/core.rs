@@ -27,7 +27,9 @@ pub fn generate_key() -> String {
 
 /// Test hook: panics on purpose so the tests can prove a Rust panic reaches JS as
 /// an ordinary Error instead of aborting the process. Every `#[napi]` entry point
-/// that could panic is declared with `catch_unwind` in the same way.
+/// that could panic is declared with `catch_unwind` in the same way. Only in builds
+/// with the `test-hooks` feature (`npm run build:test`), never in a release build.
+#[cfg(feature = "test-hooks")]
 #[napi(catch_unwind, js_name = "__panicForTests")]
 pub fn panic_for_tests(message: String) {
     panic!("{message}");

@@ -15,7 +15,7 @@
 //!   silently replaced by an empty store.
 
 use super::{Backend, Change, Entry};
-use crate::core::envelope::{now_ms, write_json_string, Envelope};
+use crate::core::envelope::{check_value, is_live_at, now_ms, write_envelope, write_json_string, Envelope};
 
 use crate::core::error::{Error, ErrorKind, Result};
 use serde_json::value::RawValue;
@@ -43,19 +43,11 @@ impl Slot {
     fn record(key: &str, value: &str, expires: Option<i64>) -> Slot {
         let mut line = String::with_capacity(key.len() + value.len() + 36);
         write_json_string(&mut line, key);
-        line.push_str(":{\"expires\":");
-        match expires {
-            Some(deadline) => line.push_str(&deadline.to_string()),
-            None => line.push_str("null"),
-        }
-        line.push_str(",\"value\":");
-        let start = line.len();
-        line.push_str(value);
-        let end = line.len();
-        line.push('}');
+        line.push(':');
+        let value = write_envelope(&mut line, value, expires);
         Slot {
             line,
-            value: Some(start..end),
+            value: Some(value),
             expires,
         }
     }
@@ -77,7 +69,7 @@ impl Slot {
     }
 
     fn is_expired(&self, now: i64) -> bool {
-        self.is_record() && self.expires.is_some_and(|deadline| deadline <= now)
+        self.is_record() && !is_live_at(self.expires, now)
     }
 
     /// The value's JSON text when this is a live record.
@@ -275,7 +267,7 @@ impl JsonFile {
 /// The JS side sends JSON.stringify output; check anyway: one bad write would make
 /// the whole file unreadable.
 fn checked_slot(key: &str, value: &str, expires_at: Option<i64>) -> Result<Slot> {
-    serde_json::from_str::<&RawValue>(value).map_err(|e| {
+    check_value(value).map_err(|e| {
         Error::new(
             ErrorKind::Value,
             NAME,

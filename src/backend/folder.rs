@@ -12,7 +12,7 @@
 //!   `clear()`.
 
 use super::{Backend, Entry};
-use crate::core::envelope::{now_ms, Envelope};
+use crate::core::envelope::{check_value, envelope_text, now_ms, Envelope};
 use crate::core::error::{Error, ErrorKind, Result};
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -213,14 +213,14 @@ impl Backend for Folder {
 
     fn set(&mut self, key: &str, value: &str, expires_at: Option<i64>) -> Result<()> {
         let path = self.file_for(key)?;
-        let record = Envelope::new(value, expires_at).map_err(|e| {
+        check_value(value).map_err(|e| {
             Error::new(
                 ErrorKind::Value,
                 NAME,
                 format!("the value for key \"{key}\" is not JSON text: {e}"),
             )
         })?;
-        let text = record.to_json();
+        let text = envelope_text(value, expires_at);
         let fail = |e: io::Error| {
             Error::new(
                 ErrorKind::Backend,

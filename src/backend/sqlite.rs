@@ -10,9 +10,10 @@
 //! statements, an index on `expires_at` for `prune()`, and prefix queries as range
 //! scans on the primary key (`id >= p AND id < bound(p)`) rather than `LIKE`.
 
-use super::{prefix_upper_bound, Backend, Entry};
+use super::{Backend, Entry};
 use crate::core::envelope::now_ms;
 use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::prefix::prefix_upper_bound;
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 use std::time::Duration;
@@ -22,7 +23,17 @@ const NAME: &str = "SQLITE";
 /// How long a write waits for another connection's write to finish. Default: 10 s.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-const LIVE: &str = "(expires_at IS NULL OR expires_at > ?2)";
+/// A live row, in SQL, `?2` being now: core's `envelope::is_live_at` (no deadline, or
+/// one still ahead), written where SQLite can use it. A macro so the statements of
+/// `get` and `has` are constants, not a `format!` a call.
+macro_rules! live {
+    () => {
+        "(expires_at IS NULL OR expires_at > ?2)"
+    };
+}
+const LIVE: &str = live!();
+const GET: &str = concat!("SELECT value FROM kv WHERE id = ?1 AND ", live!());
+const HAS: &str = concat!("SELECT 1 FROM kv WHERE id = ?1 AND ", live!());
 
 pub struct Sqlite {
     /// `None` once closed.
@@ -157,7 +168,7 @@ impl Backend for Sqlite {
     fn get(&mut self, key: &str) -> Result<Option<String>> {
         let conn = self.conn()?;
         let run = || -> rusqlite::Result<Option<String>> {
-            let mut stmt = conn.prepare_cached(&format!("SELECT value FROM kv WHERE id = ?1 AND {LIVE}"))?;
+            let mut stmt = conn.prepare_cached(GET)?;
             stmt.query_row(params![key, now_ms()], |row| value_text(row, 0))
                 .optional()
         };
@@ -184,10 +195,7 @@ impl Backend for Sqlite {
 
     fn has(&mut self, key: &str) -> Result<bool> {
         let conn = self.conn()?;
-        let run = || {
-            conn.prepare_cached(&format!("SELECT 1 FROM kv WHERE id = ?1 AND {LIVE}"))?
-                .exists(params![key, now_ms()])
-        };
+        let run = || conn.prepare_cached(HAS)?.exists(params![key, now_ms()]);
         run().map_err(|e| self.fail("has", e))
     }
 

@@ -1,4 +1,4 @@
-//! One JSON file holding every record (CONTRACT §21):
+//! One JSON file holding every record (docs/behaviour.md §21):
 //! `{ "<fullKey>": { "expires": <unix ms or null>, "value": … } }`, the format
 //! polystore's file store reads and writes.
 //!

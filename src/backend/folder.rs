@@ -1,4 +1,4 @@
-//! One file per key in a folder (CONTRACT §22): the file name is
+//! One file per key in a folder (docs/behaviour.md §22): the file name is
 //! `encodeURIComponent(fullKey)` with `*` also written `%2A`, plus `.json`, and it
 //! holds `{ "expires": <unix ms or null>, "value": … }` — polystore's folder format.
 //!

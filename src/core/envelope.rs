@@ -1,5 +1,5 @@
 //! The stored record `{ "expires": <unix ms or null>, "value": <any JSON> }` that
-//! polystore's JSON file and folder stores use (CONTRACT §21–22), kept as raw JSON
+//! polystore's JSON file and folder stores use (docs/behaviour.md §21–22), kept as raw JSON
 //! text: the value is never turned into a tree in Rust, only checked and copied.
 
 use serde_json::value::RawValue;

@@ -12,7 +12,7 @@ use crate::backend::file::JsonFile;
 use crate::backend::folder::Folder;
 use crate::backend::sqlite::Sqlite;
 use crate::backend::{Backend, Change};
-use crate::core::envelope::write_json_string;
+use crate::core::envelope::{whole_ms, write_json_string};
 use crate::core::error::{Error, ErrorKind, Result};
 
 #[napi]
@@ -34,7 +34,7 @@ fn open(env: &Env, kind: &'static str, backend: Result<impl Backend + 'static>) 
 fn deadline(expires_at: Option<f64>, kind: &'static str) -> Result<Option<i64>> {
     match expires_at {
         None => Ok(None),
-        Some(ms) if ms.is_finite() => Ok(Some(ms.ceil() as i64)),
+        Some(ms) if ms.is_finite() => Ok(Some(whole_ms(ms))),
         Some(ms) => Err(Error::new(
             ErrorKind::Expires,
             kind,

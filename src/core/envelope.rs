@@ -24,6 +24,14 @@ pub fn is_live_at(expires: Option<i64>, now: i64) -> bool {
     expires.is_none_or(|deadline| deadline > now)
 }
 
+/// A deadline in Unix ms as the whole ms the stores keep, rounded up: polystore
+/// computes `Date.now() + seconds * 1000`, which may have a fraction, and rounding
+/// up keeps "expired when now >= deadline" exactly as it was.
+#[inline]
+pub fn whole_ms(deadline: f64) -> i64 {
+    deadline.ceil() as i64
+}
+
 /// Checks that `value` is one JSON value, as every write does before it stores it:
 /// one bad write would make a JSON file unreadable, or a record file foreign.
 pub fn check_value(value: &str) -> Result<(), serde_json::Error> {
@@ -91,11 +99,7 @@ impl Envelope {
         }
         let expires = match fields.remove("expires") {
             None => None,
-            // polystore computes `Date.now() + seconds * 1000`, which may have a
-            // fraction; rounding up keeps "expired when now >= deadline" identical.
-            Some(raw) => serde_json::from_str::<Option<f64>>(raw.get())
-                .ok()?
-                .map(|ms| ms.ceil() as i64),
+            Some(raw) => serde_json::from_str::<Option<f64>>(raw.get()).ok()?.map(whole_ms),
         };
         Some(Envelope { expires, value })
     }

@@ -1,9 +1,13 @@
 // The facade's own promises (docs/behaviour.md §1–6, §9, §13, §19–20) beyond what the
 // per-backend conformance suite checks.
-import { describe, it, mock } from "node:test";
+import { after, describe, it, mock } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import kv from "../index.mjs";
 import drivers from "../lib/drivers/index.js";
 
@@ -333,7 +337,16 @@ describe("add() keys", () => {
 });
 
 describe("native addon", () => {
-  it("a Rust panic becomes a JS error and the process lives on", () => {
+  // __panicForTests only exists in builds with the `test-hooks` Cargo feature
+  // (npm run build:test, which CI uses); a release build (npm run build) has no such entry point.
+  it("a Rust panic becomes a JS error and the process lives on", (t) => {
+    if (typeof native.__panicForTests !== "function") {
+      const reason = "native.__panicForTests is missing: the addon was built without --features test-hooks (npm run build:test)";
+      if (/^(true|1)$/i.test(process.env.CI ?? "")) assert.fail(`${reason}, and CI must run this test`);
+      console.log(`skipping the panic test: ${reason}`);
+      t.skip(reason);
+      return;
+    }
     assert.throws(() => native.__panicForTests("deliberate"), /deliberate/);
     assert.match(native.generateKey(), /^[A-Za-z0-9]{24}$/);
   });
@@ -380,5 +393,78 @@ describe("errors", () => {
     db.prepare("INSERT INTO kv (id, value, expires_at) VALUES (?, ?, NULL)").run("bad", "{not json");
     await assert.rejects(store.get("bad"), (error) => fails("ERR_POLYKV_CORRUPT", Error)(error) && /\[SQLITE\].*"bad"/.test(error.message));
     db.close();
+  });
+});
+
+// Rust errors reach JS as lib/errors.js shapes them: a stable `code`, TypeError for
+// bad input (KEY, VALUE, EXPIRES), Error otherwise, the message unchanged.
+describe("native errors", () => {
+  const dir = mkdtempSync(join(tmpdir(), "polykv-errors-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const { NativeStore } = native;
+
+  /** The error `run` throws or rejects with. */
+  async function failure(run) {
+    try {
+      await run();
+    } catch (error) {
+      return error;
+    }
+    assert.fail("expected an error");
+  }
+
+  function assertShape(error, code, type, message) {
+    assert.equal(error.code, code, error.message);
+    assert.ok(error instanceof Error, "an Error");
+    assert.equal(error instanceof TypeError, type === TypeError, `${error.constructor.name}: ${error.message}`);
+    assert.match(error.message, message);
+  }
+
+  it("a closed store: ERR_POLYKV_CLOSED, an Error", async () => {
+    for (const open of [() => NativeStore.sqlite(":memory:"), () => NativeStore.folder(join(dir, "closed"))]) {
+      const store = open();
+      store.close();
+      store.close(); // twice is fine
+      for (const call of [() => store.get("k"), () => store.set("k", "1", null), () => store.scan("", null, 10, true)]) {
+        assertShape(await failure(call), "ERR_POLYKV_CLOSED", Error, /^\[polykv\] \[(SQLITE|FOLDER)\] the store is closed$/);
+      }
+    }
+  });
+
+  it("a JSON file that is not JSON: ERR_POLYKV_CORRUPT, natively and through kv()", async () => {
+    const file = join(dir, "corrupt.json");
+    writeFileSync(file, '{"a":{"expires":null,"val');
+    const message = /^\[polykv\] \[FILE\] cannot read ".*corrupt\.json": the file is not valid JSON/;
+    assertShape(await failure(() => NativeStore.file(file)), "ERR_POLYKV_CORRUPT", Error, message);
+    assertShape(await failure(() => kv(pathToFileURL(file)).get("a")), "ERR_POLYKV_CORRUPT", Error, message);
+    writeFileSync(join(dir, "k.json"), '{"expires":nu');
+    const folder = NativeStore.folder(dir);
+    assertShape(await failure(() => folder.get("k")), "ERR_POLYKV_CORRUPT", Error, /^\[polykv\] \[FOLDER\] cannot read/);
+  });
+
+  it("a path that cannot be opened: ERR_POLYKV_CLIENT, an Error", async () => {
+    const plain = join(dir, "plain.txt");
+    writeFileSync(plain, "not a folder");
+    const inside = join(plain, "inside", "x");
+    assertShape(await failure(() => NativeStore.sqlite(`${inside}.db`)), "ERR_POLYKV_CLIENT", Error, /^\[polykv\] \[SQLITE\] cannot open "/);
+    assertShape(await failure(() => NativeStore.file(`${inside}.json`)), "ERR_POLYKV_CLIENT", Error, /^\[polykv\] \[FILE\] cannot /);
+    assertShape(await failure(() => NativeStore.folder(plain)), "ERR_POLYKV_CLIENT", Error, /^\[polykv\] \[FOLDER\] /);
+  });
+
+  it("strict expires that cannot be read: ERR_POLYKV_EXPIRES, a TypeError", async () => {
+    const error = await failure(() => native.parseExpires("5potato", true));
+    assertShape(error, "ERR_POLYKV_EXPIRES", TypeError, /^\[polykv\] invalid expires "5potato": use seconds/);
+    assert.equal(native.parseExpires("5potato", false), null);
+    const store = NativeStore.sqlite(":memory:");
+    assertShape(await failure(() => store.set("k", "1", NaN)), "ERR_POLYKV_EXPIRES", TypeError, /^\[polykv\] \[SQLITE\] the expiry deadline/);
+  });
+
+  it("bad keys and values: ERR_POLYKV_KEY and ERR_POLYKV_VALUE, TypeErrors, messages kept whole", async () => {
+    const folder = NativeStore.folder(join(dir, "records"));
+    const key = "a\0b".repeat(100);
+    const error = await failure(() => folder.set(key, "1", null));
+    assertShape(error, "ERR_POLYKV_KEY", TypeError, /too long for a file name/);
+    assert.ok(error.message.includes(key), "the key, NUL bytes and all, is in the message");
+    assertShape(await failure(() => folder.set("k", "{bad", null)), "ERR_POLYKV_VALUE", TypeError, /"k" is not JSON text/);
   });
 });

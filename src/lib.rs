@@ -13,6 +13,8 @@
 //! `core` is pure Rust (tested with `cargo test`), `backend` holds one file per
 //! storage engine behind one trait, `binding` is the only place `#[napi]` appears.
 
+#![deny(clippy::all)]
+
 #[macro_use]
 extern crate napi_derive;
 

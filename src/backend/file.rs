@@ -1,4 +1,4 @@
-//! One JSON file holding every record (CONTRACT §21):
+//! One JSON file holding every record (docs/behaviour.md §21):
 //! `{ "<fullKey>": { "expires": <unix ms or null>, "value": … } }`, the format
 //! polystore's file store reads and writes.
 //!
@@ -15,13 +15,13 @@
 //!   silently replaced by an empty store.
 
 use super::{Backend, Change, Entry};
-use crate::core::envelope::{now_ms, write_json_string, Envelope};
+use crate::core::envelope::{check_value, is_live_at, now_ms, write_envelope, write_json_string, Envelope};
 
-use crate::core::error::{Error, Result};
+use crate::core::error::{Error, ErrorKind, Result};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{ErrorKind, Write};
+use std::io::{self, Write};
 use std::ops::{Bound, Range};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
@@ -43,19 +43,11 @@ impl Slot {
     fn record(key: &str, value: &str, expires: Option<i64>) -> Slot {
         let mut line = String::with_capacity(key.len() + value.len() + 36);
         write_json_string(&mut line, key);
-        line.push_str(":{\"expires\":");
-        match expires {
-            Some(deadline) => line.push_str(&deadline.to_string()),
-            None => line.push_str("null"),
-        }
-        line.push_str(",\"value\":");
-        let start = line.len();
-        line.push_str(value);
-        let end = line.len();
-        line.push('}');
+        line.push(':');
+        let value = write_envelope(&mut line, value, expires);
         Slot {
             line,
-            value: Some(start..end),
+            value: Some(value),
             expires,
         }
     }
@@ -77,7 +69,7 @@ impl Slot {
     }
 
     fn is_expired(&self, now: i64) -> bool {
-        self.is_record() && self.expires.is_some_and(|deadline| deadline <= now)
+        self.is_record() && !is_live_at(self.expires, now)
     }
 
     /// The value's JSON text when this is a live record.
@@ -130,23 +122,25 @@ impl JsonFile {
     pub fn open(path: &str) -> Result<Self> {
         let path = PathBuf::from(path);
         let shown = path.display().to_string();
-        let fail = |what: &str, e: &dyn std::fmt::Display| {
-            Error::new(NAME, format!("cannot {what} \"{shown}\": {e}"))
+        let fail = |kind, what: &str, e: &dyn std::fmt::Display| {
+            Error::new(kind, NAME, format!("cannot {what} \"{shown}\": {e}"))
         };
         let name = path
             .file_name()
-            .ok_or_else(|| Error::new(NAME, format!("\"{shown}\" does not name a file")))?;
+            .ok_or_else(|| Error::new(ErrorKind::Client, NAME, format!("\"{shown}\" does not name a file")))?;
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        fs::create_dir_all(&dir).map_err(|e| fail("create the folder of", &e))?;
+        fs::create_dir_all(&dir).map_err(|e| fail(ErrorKind::Client, "create the folder of", &e))?;
         match File::options().write(true).create_new(true).open(&path) {
-            Ok(mut file) => file.write_all(b"{}").map_err(|e| fail("create", &e))?,
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(fail("create", &e)),
+            Ok(mut file) => file
+                .write_all(b"{}")
+                .map_err(|e| fail(ErrorKind::Backend, "create", &e))?,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(fail(ErrorKind::Client, "create", &e)),
         }
-        let folder = File::open(&dir).map_err(|e| fail("open the folder of", &e))?;
+        let folder = File::open(&dir).map_err(|e| fail(ErrorKind::Client, "open the folder of", &e))?;
         let mut temp_name = std::ffi::OsString::from(".");
         temp_name.push(name);
         temp_name.push(".polykv-tmp");
@@ -169,6 +163,7 @@ impl JsonFile {
         match self.folder {
             Some(_) => Ok(()),
             None => Err(Error::new(
+                ErrorKind::Closed,
                 NAME,
                 format!("the store at \"{}\" is closed", self.shown()),
             )),
@@ -180,7 +175,7 @@ impl JsonFile {
         self.check_open()?;
         let meta = match fs::metadata(&self.path) {
             Ok(meta) => meta,
-            Err(e) if e.kind() == ErrorKind::NotFound => {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 // Removed behind our back: an empty store, recreated on the next write.
                 self.slots.clear();
                 self.stamp = None;
@@ -188,6 +183,7 @@ impl JsonFile {
             }
             Err(e) => {
                 return Err(Error::new(
+                    ErrorKind::Backend,
                     NAME,
                     format!("cannot read \"{}\": {e}", self.shown()),
                 ))
@@ -197,10 +193,16 @@ impl JsonFile {
         if self.stamp == Some(stamp) {
             return Ok(());
         }
-        let text = fs::read_to_string(&self.path)
-            .map_err(|e| Error::new(NAME, format!("cannot read \"{}\": {e}", self.shown())))?;
+        let text = fs::read_to_string(&self.path).map_err(|e| {
+            Error::new(
+                ErrorKind::of_read(&e),
+                NAME,
+                format!("cannot read \"{}\": {e}", self.shown()),
+            )
+        })?;
         self.slots = parse_document(&text).map_err(|why| {
             Error::new(
+                ErrorKind::Corrupt,
                 NAME,
                 format!(
                     "cannot read \"{}\": {why}; fix or move the file, polykv will not overwrite it",
@@ -214,14 +216,12 @@ impl JsonFile {
 
     /// Runs `change` on the freshest records under the lock and writes the result
     /// when `change` says something changed.
-    fn write_locked(
-        &mut self,
-        change: impl FnOnce(&mut BTreeMap<String, Slot>) -> bool,
-    ) -> Result<()> {
+    fn write_locked(&mut self, change: impl FnOnce(&mut BTreeMap<String, Slot>) -> bool) -> Result<()> {
         self.check_open()?;
         let locked = self.folder.as_ref().map(|f| f.lock());
         if let Some(Err(e)) = locked {
             return Err(Error::new(
+                ErrorKind::Backend,
                 NAME,
                 format!("cannot lock the folder of \"{}\": {e}", self.shown()),
             ));
@@ -245,8 +245,9 @@ impl JsonFile {
 
     fn persist(&mut self) -> Result<()> {
         let text = render_document(&self.slots);
-        let fail = |e: std::io::Error| {
+        let fail = |e: io::Error| {
             Error::new(
+                ErrorKind::Backend,
                 NAME,
                 format!("cannot write \"{}\": {e}", self.path.display()),
             )
@@ -266,8 +267,9 @@ impl JsonFile {
 /// The JS side sends JSON.stringify output; check anyway: one bad write would make
 /// the whole file unreadable.
 fn checked_slot(key: &str, value: &str, expires_at: Option<i64>) -> Result<Slot> {
-    serde_json::from_str::<&RawValue>(value).map_err(|e| {
+    check_value(value).map_err(|e| {
         Error::new(
+            ErrorKind::Value,
             NAME,
             format!("the value for key \"{key}\" is not JSON text: {e}"),
         )
@@ -323,11 +325,7 @@ impl Backend for JsonFile {
 
     fn has(&mut self, key: &str) -> Result<bool> {
         self.refresh()?;
-        Ok(self
-            .slots
-            .get(key)
-            .and_then(|slot| slot.live_value(now_ms()))
-            .is_some())
+        Ok(self.slots.get(key).and_then(|slot| slot.live_value(now_ms())).is_some())
     }
 
     fn set(&mut self, key: &str, value: &str, expires_at: Option<i64>) -> Result<()> {
@@ -357,7 +355,10 @@ impl Backend for JsonFile {
             let mut changed = false;
             for (key, slot) in changes {
                 changed |= match slot {
-                    Some(slot) => slots.insert(key, slot).is_some() || true,
+                    Some(slot) => {
+                        slots.insert(key, slot);
+                        true
+                    }
                     None => slots.remove(&key).is_some(),
                 };
             }
@@ -376,10 +377,7 @@ impl Backend for JsonFile {
             .slots
             .range::<str, _>((start, Bound::Unbounded))
             .take_while(|(key, _)| key.starts_with(prefix))
-            .filter_map(|(key, slot)| {
-                slot.live_value(now)
-                    .map(|value| (key.clone(), value.to_owned()))
-            })
+            .filter_map(|(key, slot)| slot.live_value(now).map(|value| (key.clone(), value.to_owned())))
             .take(limit)
             .collect())
     }
@@ -432,8 +430,7 @@ mod tests {
         let mut file = JsonFile::open(path.to_str().unwrap()).unwrap();
         file.set("b", "{\"n\":1}", None).unwrap();
         file.set("a", "\"x\"", Some(4_000_000_000_000)).unwrap();
-        let doc: serde_json::Value =
-            serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(
             doc,
             serde_json::json!({"a": {"expires": 4_000_000_000_000i64, "value": "x"}, "b": {"expires": null, "value": {"n": 1}}})
@@ -494,17 +491,11 @@ mod tests {
             let path = temp_file(name);
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(&path, text).unwrap();
-            let error = JsonFile::open(path.to_str().unwrap())
-                .unwrap_err()
-                .to_string();
-            assert!(
-                error.starts_with("[polykv] [FILE] cannot read \""),
-                "{error}"
-            );
-            assert!(
-                error.contains(path.to_str().unwrap()) && error.contains(why),
-                "{error}"
-            );
+            let error = JsonFile::open(path.to_str().unwrap()).unwrap_err();
+            assert_eq!(error.kind, ErrorKind::Corrupt, "{error}");
+            let error = error.to_string();
+            assert!(error.starts_with("[polykv] [FILE] cannot read \""), "{error}");
+            assert!(error.contains(path.to_str().unwrap()) && error.contains(why), "{error}");
             assert_eq!(fs::read_to_string(&path).unwrap(), text);
         }
     }
@@ -526,8 +517,7 @@ mod tests {
             write("gone", None),
         ])
         .unwrap();
-        let doc: serde_json::Value =
-            serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(
             doc,
             serde_json::json!({"a": {"expires": null, "value": 3}, "b": {"expires": null, "value": 2}})
@@ -535,10 +525,7 @@ mod tests {
         let error = file
             .write_many(vec![write("c", Some("4")), write("d", Some("{bad"))])
             .unwrap_err();
-        assert!(
-            error.to_string().contains("\"d\" is not JSON text"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("\"d\" is not JSON text"), "{error}");
         assert_eq!(file.get("c").unwrap(), None, "a bad batch writes nothing");
     }
 

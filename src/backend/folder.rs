@@ -1,4 +1,4 @@
-//! One file per key in a folder (CONTRACT §22): the file name is
+//! One file per key in a folder (docs/behaviour.md §22): the file name is
 //! `encodeURIComponent(fullKey)` with `*` also written `%2A`, plus `.json`, and it
 //! holds `{ "expires": <unix ms or null>, "value": … }` — polystore's folder format.
 //!
@@ -12,10 +12,10 @@
 //!   `clear()`.
 
 use super::{Backend, Entry};
-use crate::core::envelope::{now_ms, Envelope};
-use crate::core::error::{Error, Result};
+use crate::core::envelope::{check_value, envelope_text, now_ms, Envelope};
+use crate::core::error::{Error, ErrorKind, Result};
 use std::fs::{self, File};
-use std::io::{ErrorKind, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 const NAME: &str = "FOLDER";
@@ -42,17 +42,9 @@ pub fn encode_key(key: &str) -> String {
     let mut out = String::with_capacity(key.len());
     for byte in key.bytes() {
         match byte {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'_'
-            | b'.'
-            | b'!'
-            | b'~'
-            | b'\''
-            | b'('
-            | b')' => out.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'~' | b'\'' | b'(' | b')' => {
+                out.push(byte as char)
+            }
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }
@@ -84,10 +76,19 @@ impl Folder {
     /// Opens the folder, creating it (and its parents) when missing.
     pub fn open(path: &str) -> Result<Self> {
         let dir = PathBuf::from(path);
-        fs::create_dir_all(&dir)
-            .map_err(|e| Error::new(NAME, format!("cannot create the folder \"{path}\": {e}")))?;
+        fs::create_dir_all(&dir).map_err(|e| {
+            Error::new(
+                ErrorKind::Client,
+                NAME,
+                format!("cannot create the folder \"{path}\": {e}"),
+            )
+        })?;
         if !dir.is_dir() {
-            return Err(Error::new(NAME, format!("\"{path}\" is not a folder")));
+            return Err(Error::new(
+                ErrorKind::Client,
+                NAME,
+                format!("\"{path}\" is not a folder"),
+            ));
         }
         Ok(Folder {
             dir,
@@ -104,6 +105,7 @@ impl Folder {
     fn check_open(&self) -> Result<()> {
         if self.closed {
             return Err(Error::new(
+                ErrorKind::Closed,
                 NAME,
                 format!("the store at \"{}\" is closed", self.shown()),
             ));
@@ -117,13 +119,18 @@ impl Folder {
         let name = encode_key(key) + SUFFIX;
         if name.len() > MAX_NAME {
             return Err(Error::new(
+                ErrorKind::Key,
                 NAME,
-                format!("the key \"{key}\" is too long for a file name ({} bytes encoded, at most {MAX_NAME})", name.len()),
+                format!(
+                    "the key \"{key}\" is too long for a file name ({} bytes encoded, at most {MAX_NAME})",
+                    name.len()
+                ),
             ));
         }
         // The encoding already guarantees it; a cheap second look costs nothing.
         if name.contains('/') || name.contains('\0') || name == "." || name == ".." {
             return Err(Error::new(
+                ErrorKind::Key,
                 NAME,
                 format!("the key \"{key}\" cannot be a file name"),
             ));
@@ -135,9 +142,10 @@ impl Folder {
     fn read(&self, path: &PathBuf) -> Result<Option<Envelope>> {
         let text = match fs::read_to_string(path) {
             Ok(text) => text,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
                 return Err(Error::new(
+                    ErrorKind::of_read(&e),
                     NAME,
                     format!("cannot read \"{}\": {e}", path.display()),
                 ))
@@ -148,11 +156,9 @@ impl Folder {
         }
         Envelope::parse(&text).map_err(|e| {
             Error::new(
+                ErrorKind::Corrupt,
                 NAME,
-                format!(
-                    "cannot read \"{}\": the file is not valid JSON ({e})",
-                    path.display()
-                ),
+                format!("cannot read \"{}\": the file is not valid JSON ({e})", path.display()),
             )
         })
     }
@@ -165,12 +171,22 @@ impl Folder {
     /// Our keys in the folder, with their paths, that start with `prefix` (unsorted).
     fn list(&self, prefix: &str) -> Result<Vec<(String, PathBuf)>> {
         self.check_open()?;
-        let entries = fs::read_dir(&self.dir)
-            .map_err(|e| Error::new(NAME, format!("cannot list \"{}\": {e}", self.shown())))?;
+        let entries = fs::read_dir(&self.dir).map_err(|e| {
+            Error::new(
+                ErrorKind::Backend,
+                NAME,
+                format!("cannot list \"{}\": {e}", self.shown()),
+            )
+        })?;
         let mut found = Vec::new();
         for entry in entries {
-            let entry = entry
-                .map_err(|e| Error::new(NAME, format!("cannot list \"{}\": {e}", self.shown())))?;
+            let entry = entry.map_err(|e| {
+                Error::new(
+                    ErrorKind::Backend,
+                    NAME,
+                    format!("cannot list \"{}\": {e}", self.shown()),
+                )
+            })?;
             let name = entry.file_name();
             let Some(key) = name.to_str().and_then(decode_name) else {
                 continue;
@@ -197,15 +213,20 @@ impl Backend for Folder {
 
     fn set(&mut self, key: &str, value: &str, expires_at: Option<i64>) -> Result<()> {
         let path = self.file_for(key)?;
-        let record = Envelope::new(value, expires_at).map_err(|e| {
+        check_value(value).map_err(|e| {
             Error::new(
+                ErrorKind::Value,
                 NAME,
                 format!("the value for key \"{key}\" is not JSON text: {e}"),
             )
         })?;
-        let text = record.to_json();
-        let fail = |e: std::io::Error| {
-            Error::new(NAME, format!("cannot write \"{}\": {e}", path.display()))
+        let text = envelope_text(value, expires_at);
+        let fail = |e: io::Error| {
+            Error::new(
+                ErrorKind::Backend,
+                NAME,
+                format!("cannot write \"{}\": {e}", path.display()),
+            )
         };
         // A new key of at most one page: create the record itself, exclusively, and
         // write it in one call. Readers (and a crash) can only see no file, an empty
@@ -219,7 +240,7 @@ impl Backend for Folder {
                         fail(e)
                     });
                 }
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(fail(e)),
             }
         }
@@ -240,7 +261,8 @@ impl Backend for Folder {
     fn del(&mut self, key: &str) -> Result<()> {
         let path = self.file_for(key)?;
         match fs::remove_file(&path) {
-            Err(e) if e.kind() != ErrorKind::NotFound => Err(Error::new(
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::new(
+                ErrorKind::Backend,
                 NAME,
                 format!("cannot delete \"{}\": {e}", path.display()),
             )),
@@ -252,8 +274,7 @@ impl Backend for Folder {
         let (listed, keys) = match (self.listing.take(), after) {
             (Some((listed, keys)), Some(_)) if listed == prefix => (listed, keys),
             _ => {
-                let mut keys: Vec<String> =
-                    self.list(prefix)?.into_iter().map(|(key, _)| key).collect();
+                let mut keys: Vec<String> = self.list(prefix)?.into_iter().map(|(key, _)| key).collect();
                 keys.sort_unstable();
                 (prefix.to_owned(), keys)
             }
@@ -290,8 +311,9 @@ impl Backend for Folder {
                 continue;
             }
             match fs::remove_file(&path) {
-                Err(e) if e.kind() != ErrorKind::NotFound => {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
                     return Err(Error::new(
+                        ErrorKind::Backend,
                         NAME,
                         format!("cannot delete \"{}\": {e}", path.display()),
                     ))
@@ -348,26 +370,14 @@ mod tests {
     fn keys_never_leave_the_folder() {
         let path = temp_dir("escape");
         let mut folder = Folder::open(&path).unwrap();
-        for key in [
-            "../evil",
-            "/etc/passwd",
-            "..",
-            ".",
-            "a\0b",
-            "%2e%2e/x",
-            "..\\x",
-            "%2F",
-        ] {
+        for key in ["../evil", "/etc/passwd", "..", ".", "a\0b", "%2e%2e/x", "..\\x", "%2F"] {
             folder.set(key, "1", None).unwrap();
             let file = folder.file_for(key).unwrap();
             assert_eq!(file.parent().unwrap(), folder.dir.as_path(), "{key:?}");
             assert_eq!(folder.get(key).unwrap().as_deref(), Some("1"), "{key:?}");
         }
         let parent = folder.dir.parent().unwrap();
-        let outside: Vec<_> = fs::read_dir(parent)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let outside: Vec<_> = fs::read_dir(parent).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(outside, ["store"]);
         let mut keys = folder.scan_keys("", None, 100).unwrap();
         keys.sort();
@@ -442,16 +452,18 @@ mod tests {
         let path = temp_dir("corrupt");
         let mut folder = Folder::open(&path).unwrap();
         fs::write(format!("{path}k.json"), "{\"expires\":nu").unwrap();
-        let error = folder.get("k").unwrap_err().to_string();
+        let error = folder.get("k").unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Corrupt, "{error}");
+        let error = error.to_string();
         assert!(
             error.starts_with("[polykv] [FOLDER] cannot read \"") && error.contains("k.json"),
             "{error}"
         );
         assert!(folder.scan_keys("", None, 10).unwrap().is_empty());
-        let error = folder
-            .set(&"x".repeat(300), "1", None)
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("too long"), "{error}");
+        let error = folder.set(&"x".repeat(300), "1", None).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Key, "{error}");
+        assert!(error.to_string().contains("too long"), "{error}");
+        let error = folder.set("v", "{bad", None).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Value, "{error}");
     }
 }

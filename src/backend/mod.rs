@@ -62,12 +62,7 @@ pub trait Backend {
     fn scan(&mut self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<Entry>>;
 
     /// Same as `scan` but only the keys (engines that can skip reading values override it).
-    fn scan_keys(
-        &mut self,
-        prefix: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<String>> {
+    fn scan_keys(&mut self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
         Ok(self
             .scan(prefix, after, limit)?
             .into_iter()
@@ -97,48 +92,5 @@ pub trait Backend {
     /// (the binding enforces that).
     fn close(&mut self) -> Result<()> {
         Ok(())
-    }
-}
-
-/// The smallest string greater than every string that starts with `prefix`, in
-/// byte (= code point) order, so `key >= prefix && key < bound` is exactly
-/// `key.starts_with(prefix)` and a sorted index can answer it as a range.
-/// `None` when there is no such bound (empty prefix, or only U+10FFFF chars).
-pub fn prefix_upper_bound(prefix: &str) -> Option<String> {
-    let mut chars: Vec<char> = prefix.chars().collect();
-    while let Some(last) = chars.pop() {
-        let next = match last {
-            '\u{D7FF}' => Some('\u{E000}'), // skip the surrogate gap
-            c => char::from_u32(c as u32 + 1),
-        };
-        if let Some(next) = next {
-            chars.push(next);
-            return Some(chars.into_iter().collect());
-        }
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn upper_bound_brackets_exactly_the_prefixed_keys() {
-        assert_eq!(prefix_upper_bound(""), None);
-        assert_eq!(prefix_upper_bound("a:").as_deref(), Some("a;"));
-        assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
-        assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
-        assert_eq!(
-            prefix_upper_bound("x\u{D7FF}").as_deref(),
-            Some("x\u{E000}")
-        );
-        let bound = prefix_upper_bound("user:").unwrap();
-        for key in ["user:", "user:1", "user:\u{10FFFF}\u{10FFFF}", "user:zzz"] {
-            assert!(key >= "user:" && key < bound.as_str(), "{key}");
-        }
-        for key in ["user", "user;", "users", "user;a", "v"] {
-            assert!(!(key >= "user:" && key < bound.as_str()), "{key}");
-        }
     }
 }

@@ -64,7 +64,9 @@ impl RedisConfig {
     /// Parses the URL. Errors name what is wrong without repeating the password.
     pub fn from_url(url: &str) -> Result<Self, String> {
         let starts_with = |scheme: &str| {
-            url.as_bytes().get(..scheme.len()).is_some_and(|b| b.eq_ignore_ascii_case(scheme.as_bytes()))
+            url.as_bytes()
+                .get(..scheme.len())
+                .is_some_and(|b| b.eq_ignore_ascii_case(scheme.as_bytes()))
         };
         if !(starts_with("redis://") || starts_with("rediss://")) {
             return Err("a Redis URL starts with redis:// or rediss://".into());
@@ -154,7 +156,11 @@ pub enum Op {
     /// `GET key` → the JSON text or `Missing`.
     Get(String),
     /// `SET key json [PX ms]` → `Done`. `expires_ms: None` keeps it forever.
-    Set { key: String, json: String, expires_ms: Option<u64> },
+    Set {
+        key: String,
+        json: String,
+        expires_ms: Option<u64>,
+    },
     /// `EXISTS key` → `Bool`.
     Has(String),
     /// `DEL key` → `Done` (also for a missing key).
@@ -361,7 +367,9 @@ impl Worker {
                 }
                 Job::Keys(pattern, done) => done(self.on_connection(|conn| scan_keys(conn, &pattern)).await),
                 Job::Entries(pattern, done) => done(self.on_connection(|conn| scan_entries(conn, &pattern)).await),
-                Job::Page(pattern, cursor, done) => done(self.on_connection(|conn| scan_page(conn, &pattern, &cursor)).await),
+                Job::Page(pattern, cursor, done) => {
+                    done(self.on_connection(|conn| scan_page(conn, &pattern, &cursor)).await)
+                }
                 Job::Clear(pattern, done) => done(self.on_connection(|conn| clear(conn, &pattern)).await),
                 Job::Close(done) => {
                     // Rounds still in flight hold their own handle on the connection
@@ -464,7 +472,13 @@ impl Worker {
                 kinds.push(add_command(&mut pipe, op));
             }
         }
-        let round = Round { sizes, kinds, label: self.label.clone(), sink: self.sink.clone(), broken: self.broken.clone() };
+        let round = Round {
+            sizes,
+            kinds,
+            label: self.label.clone(),
+            sink: self.sink.clone(),
+            broken: self.broken.clone(),
+        };
         if count == 0 {
             round.answer(Ok(Vec::new()));
             return;
@@ -503,7 +517,13 @@ struct Round {
 
 impl Round {
     fn answer(self, result: redis::RedisResult<Vec<Value>>) {
-        let Round { sizes, kinds, label, sink, broken } = self;
+        let Round {
+            sizes,
+            kinds,
+            label,
+            sink,
+            broken,
+        } = self;
         let count = kinds.len();
         let answers = match result {
             Ok(values) if values.len() == count => {
@@ -511,13 +531,20 @@ impl Round {
                 sizes
                     .into_iter()
                     .map(|(id, size)| {
-                        let replies = values.by_ref().take(size).map(|(value, kind)| read_reply(kind, value)).collect();
+                        let replies = values
+                            .by_ref()
+                            .take(size)
+                            .map(|(value, kind)| read_reply(kind, value))
+                            .collect();
                         (id, Ok(replies))
                     })
                     .collect()
             }
             Ok(values) => {
-                let e = format!("[polykv] [redis] {label} answered {} replies to {count} commands", values.len());
+                let e = format!(
+                    "[polykv] [redis] {label} answered {} replies to {count} commands",
+                    values.len()
+                );
                 broken.store(true, Ordering::Relaxed); // out of step: start afresh
                 sizes.into_iter().map(|(id, _)| (id, Err(e.clone()))).collect()
             }
@@ -584,7 +611,11 @@ pub(crate) fn text(bytes: Vec<u8>) -> String {
 }
 
 /// One `SCAN cursor MATCH pattern COUNT n` step: (next cursor, keys).
-async fn scan_step(conn: &mut MultiplexedConnection, pattern: &str, cursor: &str) -> redis::RedisResult<(String, Vec<String>)> {
+async fn scan_step(
+    conn: &mut MultiplexedConnection,
+    pattern: &str,
+    cursor: &str,
+) -> redis::RedisResult<(String, Vec<String>)> {
     let (next, keys): (String, Vec<Vec<u8>>) = redis::cmd("SCAN")
         .arg(cursor)
         .arg("MATCH")
@@ -637,7 +668,11 @@ async fn scan_entries(conn: MultiplexedConnection, pattern: &str) -> redis::Redi
 
 async fn scan_page(mut conn: MultiplexedConnection, pattern: &str, cursor: &str) -> redis::RedisResult<Page> {
     let (next, keys) = scan_step(&mut conn, pattern, cursor).await?;
-    let entries = if keys.is_empty() { Entries::default() } else { read_values(&mut conn, keys).await? };
+    let entries = if keys.is_empty() {
+        Entries::default()
+    } else {
+        read_values(&mut conn, keys).await?
+    };
     Ok(Page { cursor: next, entries })
 }
 
@@ -713,7 +748,10 @@ mod tests {
     #[test]
     fn replies_are_read_per_kind() {
         assert_eq!(read_reply(Kind::Get, Value::Nil), Ok(Reply::Missing));
-        assert_eq!(read_reply(Kind::Get, Value::BulkString(b"{\"a\":1}".to_vec())), Ok(Reply::Text("{\"a\":1}".into())));
+        assert_eq!(
+            read_reply(Kind::Get, Value::BulkString(b"{\"a\":1}".to_vec())),
+            Ok(Reply::Text("{\"a\":1}".into()))
+        );
         assert_eq!(read_reply(Kind::Has, Value::Int(1)), Ok(Reply::Bool(true)));
         assert_eq!(read_reply(Kind::Has, Value::Int(0)), Ok(Reply::Bool(false)));
         assert_eq!(read_reply(Kind::Set, Value::Okay), Ok(Reply::Done));

@@ -141,11 +141,19 @@ fn encode(out: &mut Vec<u8>, op: &Op) -> Kind {
             command(out, &[b"GET", key.as_bytes()]);
             Kind::Get
         }
-        Op::Set { key, json, expires_ms: None } => {
+        Op::Set {
+            key,
+            json,
+            expires_ms: None,
+        } => {
             command(out, &[b"SET", key.as_bytes(), json.as_bytes()]);
             Kind::Set
         }
-        Op::Set { key, json, expires_ms: Some(ms) } => {
+        Op::Set {
+            key,
+            json,
+            expires_ms: Some(ms),
+        } => {
             let ms = (*ms).max(1).to_string();
             command(out, &[b"SET", key.as_bytes(), json.as_bytes(), b"PX", ms.as_bytes()]);
             Kind::Set
@@ -195,7 +203,12 @@ impl Pipeline {
     pub fn queue(&mut self, id: u32, ops: &[Op]) {
         let kinds = ops.iter().map(|op| encode(&mut self.out, op)).collect::<Vec<_>>();
         let replies = Vec::with_capacity(kinds.len());
-        self.waiting.push_back(Waiting { id, kinds, replies, queued_at: Instant::now() });
+        self.waiting.push_back(Waiting {
+            id,
+            kinds,
+            replies,
+            queued_at: Instant::now(),
+        });
     }
 
     /// Bytes waiting to be written.
@@ -226,7 +239,9 @@ impl Pipeline {
         let mut answers = Vec::new();
         let mut pos = 0;
         while pos < self.input.len() {
-            let Some((frame, next)) = parse(&self.input, pos)? else { break };
+            let Some((frame, next)) = parse(&self.input, pos)? else {
+                break;
+            };
             pos = next;
             let Some(batch) = self.waiting.front_mut() else {
                 return Err(format!("an unexpected reply {frame:?}"));
@@ -258,7 +273,9 @@ pub async fn connect(config: &RedisConfig) -> Result<tokio::net::TcpStream, Stri
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (host, port) = config.tcp_address().ok_or("TLS is not handled by this connection")?;
     let work = async {
-        let mut stream = tokio::net::TcpStream::connect((host, port)).await.map_err(|e| e.to_string())?;
+        let mut stream = tokio::net::TcpStream::connect((host, port))
+            .await
+            .map_err(|e| e.to_string())?;
         // Small requests answered at once: Nagle's algorithm would hold a write back.
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         let mut hello = Vec::new();
@@ -317,7 +334,10 @@ mod tests {
     fn commands_are_arrays_of_bulk_strings() {
         let mut out = Vec::new();
         command(&mut out, &[b"SET", "ké".as_bytes(), b"{\"a\":1}", b"PX", b"1500"]);
-        assert_eq!(out, b"*5\r\n$3\r\nSET\r\n$3\r\nk\xc3\xa9\r\n$7\r\n{\"a\":1}\r\n$2\r\nPX\r\n$4\r\n1500\r\n");
+        assert_eq!(
+            out,
+            b"*5\r\n$3\r\nSET\r\n$3\r\nk\xc3\xa9\r\n$7\r\n{\"a\":1}\r\n$2\r\nPX\r\n$4\r\n1500\r\n"
+        );
         out.clear();
         command(&mut out, &[b"GET", b""]);
         assert_eq!(out, b"*2\r\n$3\r\nGET\r\n$0\r\n\r\n");
@@ -328,10 +348,19 @@ mod tests {
         assert_eq!(parse(b"+OK\r\n", 0), Ok(Some((Frame::Status("OK".into()), 5))));
         assert_eq!(parse(b":12\r\n", 0), Ok(Some((Frame::Int(12), 5))));
         assert_eq!(parse(b"$-1\r\n", 0), Ok(Some((Frame::Bulk(None), 5))));
-        assert_eq!(parse(b"$3\r\na\r\n\r\n", 0), Ok(Some((Frame::Bulk(Some(b"a\r\n".to_vec())), 9))));
+        assert_eq!(
+            parse(b"$3\r\na\r\n\r\n", 0),
+            Ok(Some((Frame::Bulk(Some(b"a\r\n".to_vec())), 9)))
+        );
         assert_eq!(parse(b"-ERR no\r\n", 0), Ok(Some((Frame::Error("ERR no".into()), 9))));
         let array = b"*2\r\n$1\r\nx\r\n:3\r\n";
-        assert_eq!(parse(array, 0), Ok(Some((Frame::Array(Some(vec![Frame::Bulk(Some(b"x".to_vec())), Frame::Int(3)])), array.len()))));
+        assert_eq!(
+            parse(array, 0),
+            Ok(Some((
+                Frame::Array(Some(vec![Frame::Bulk(Some(b"x".to_vec())), Frame::Int(3)])),
+                array.len()
+            )))
+        );
         // Every strict prefix of a reply is incomplete, never an error.
         for reply in [&b"$5\r\nhello\r\n"[..], b"+OK\r\n", array, b"*-1\r\n"] {
             for cut in 0..reply.len() {
@@ -346,11 +375,27 @@ mod tests {
     #[test]
     fn each_batch_is_answered_when_its_last_reply_arrives() {
         let mut pipeline = Pipeline::default();
-        pipeline.queue(7, &[Op::Set { key: "a".into(), json: "1".into(), expires_ms: Some(0) }, Op::Get("a".into())]);
+        pipeline.queue(
+            7,
+            &[
+                Op::Set {
+                    key: "a".into(),
+                    json: "1".into(),
+                    expires_ms: Some(0),
+                },
+                Op::Get("a".into()),
+            ],
+        );
         pipeline.queue(8, &[Op::Has("a".into()), Op::Del("b".into())]);
         let out = String::from_utf8(pipeline.unwritten().to_vec()).unwrap();
-        assert!(out.starts_with("*5\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n$2\r\nPX\r\n$1\r\n1\r\n"), "{out}");
-        assert!(out.ends_with("*2\r\n$6\r\nEXISTS\r\n$1\r\na\r\n*2\r\n$3\r\nDEL\r\n$1\r\nb\r\n"), "{out}");
+        assert!(
+            out.starts_with("*5\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n$2\r\nPX\r\n$1\r\n1\r\n"),
+            "{out}"
+        );
+        assert!(
+            out.ends_with("*2\r\n$6\r\nEXISTS\r\n$1\r\na\r\n*2\r\n$3\r\nDEL\r\n$1\r\nb\r\n"),
+            "{out}"
+        );
         pipeline.written(10);
         assert_eq!(pipeline.unwritten().len(), out.len() - 10);
         // Replies split at awkward places.
@@ -366,10 +411,18 @@ mod tests {
     fn an_error_reply_belongs_to_its_operation_alone() {
         let mut pipeline = Pipeline::default();
         pipeline.queue(1, &[Op::Get("list".into()), Op::Get("missing".into())]);
-        let answers = feed_all(&mut pipeline, b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n$-1\r\n");
-        let (id, Ok(replies)) = &answers[0] else { panic!("{answers:?}") };
+        let answers = feed_all(
+            &mut pipeline,
+            b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n$-1\r\n",
+        );
+        let (id, Ok(replies)) = &answers[0] else {
+            panic!("{answers:?}")
+        };
         assert_eq!(*id, 1);
-        assert_eq!(replies[0], Err("[polykv] [redis] WRONGTYPE Operation against a key holding the wrong kind of value".into()));
+        assert_eq!(
+            replies[0],
+            Err("[polykv] [redis] WRONGTYPE Operation against a key holding the wrong kind of value".into())
+        );
         assert_eq!(replies[1], Ok(Reply::Missing));
     }
 

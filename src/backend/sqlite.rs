@@ -10,11 +10,12 @@
 //! statements, an index on `expires_at` for `prune()`, and prefix queries as range
 //! scans on the primary key (`id >= p AND id < bound(p)`) rather than `LIKE`.
 
-use super::{prefix_upper_bound, Backend, Entry};
+use super::{Backend, Entry};
 use crate::core::envelope::now_ms;
-use crate::core::error::{Error, Result};
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::prefix::prefix_upper_bound;
 use rusqlite::types::ValueRef;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 use std::time::Duration;
 
 const NAME: &str = "SQLITE";
@@ -22,7 +23,17 @@ const NAME: &str = "SQLITE";
 /// How long a write waits for another connection's write to finish. Default: 10 s.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-const LIVE: &str = "(expires_at IS NULL OR expires_at > ?2)";
+/// A live row, in SQL, `?2` being now: core's `envelope::is_live_at` (no deadline, or
+/// one still ahead), written where SQLite can use it. A macro so the statements of
+/// `get` and `has` are constants, not a `format!` a call.
+macro_rules! live {
+    () => {
+        "(expires_at IS NULL OR expires_at > ?2)"
+    };
+}
+const LIVE: &str = live!();
+const GET: &str = concat!("SELECT value FROM kv WHERE id = ?1 AND ", live!());
+const HAS: &str = concat!("SELECT 1 FROM kv WHERE id = ?1 AND ", live!());
 
 pub struct Sqlite {
     /// `None` once closed.
@@ -41,50 +52,53 @@ impl Sqlite {
     /// Opens (creating the file, its folders and the table when missing) the database
     /// at `path`; `:memory:` is a private in-memory database.
     pub fn open(path: &str) -> Result<Self> {
-        let fail =
-            |e: &dyn std::fmt::Display| Error::new(NAME, format!("cannot open \"{path}\": {e}"));
+        let fail = |kind, e: &dyn std::fmt::Display| Error::new(kind, NAME, format!("cannot open \"{path}\": {e}"));
+        // A file SQLite cannot open is a path the user should fix, not a failing database.
+        let sql_fail = |e: rusqlite::Error| match e.sqlite_error_code() {
+            Some(ErrorCode::CannotOpen) => fail(ErrorKind::Client, &e),
+            _ => fail(kind_of(&e), &e),
+        };
         let memory = path == ":memory:" || path.is_empty();
         if !memory {
             if let Some(parent) = std::path::Path::new(path).parent() {
                 if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent).map_err(|e| fail(&e))?;
+                    std::fs::create_dir_all(parent).map_err(|e| fail(ErrorKind::Client, &e))?;
                 }
             }
         }
-        let conn =
-            Connection::open(if memory { ":memory:" } else { path }).map_err(|e| fail(&e))?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| fail(&e))?;
+        let conn = Connection::open(if memory { ":memory:" } else { path }).map_err(sql_fail)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_fail)?;
         if !memory {
             // The first statement that reads the file: a file that is not a database fails here.
             let _mode: String = conn
                 .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-                .map_err(|e| fail(&e))?;
+                .map_err(sql_fail)?;
         }
         conn.execute_batch(
             "PRAGMA synchronous = NORMAL;
              CREATE TABLE IF NOT EXISTS kv (id TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER);
              CREATE INDEX IF NOT EXISTS idx_kv_expires_at ON kv (expires_at);",
         )
-        .map_err(|e| fail(&e))?;
+        .map_err(sql_fail)?;
         conn.set_prepared_statement_cache_capacity(32);
         Ok(Sqlite {
             conn: Some(conn),
-            path: if memory {
-                ":memory:".into()
-            } else {
-                path.into()
-            },
+            path: if memory { ":memory:".into() } else { path.into() },
         })
     }
 
     fn conn(&self) -> Result<&Connection> {
-        self.conn
-            .as_ref()
-            .ok_or_else(|| Error::new(NAME, format!("the store at \"{}\" is closed", self.path)))
+        self.conn.as_ref().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Closed,
+                NAME,
+                format!("the store at \"{}\" is closed", self.path),
+            )
+        })
     }
 
     fn fail(&self, what: &str, e: rusqlite::Error) -> Error {
-        Error::new(NAME, format!("{what} failed on \"{}\": {e}", self.path))
+        Error::new(kind_of(&e), NAME, format!("{what} failed on \"{}\": {e}", self.path))
     }
 
     /// The scan statement for one shape of query: lower bound inclusive (first page)
@@ -128,13 +142,22 @@ impl Sqlite {
     }
 }
 
+/// The kind of a failed SQLite call: a file that is not a database, or a damaged one,
+/// is corrupt data; a string over SQLite's size limit a value it cannot store; the
+/// rest (busy, locked, I/O, disk full, …) a failing backend.
+fn kind_of(e: &rusqlite::Error) -> ErrorKind {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => ErrorKind::Corrupt,
+        Some(ErrorCode::TooBig) => ErrorKind::Value,
+        _ => ErrorKind::Backend,
+    }
+}
+
 /// The `value` column as JSON text. It is declared TEXT, but a user may have stored
 /// a number through SQL; numbers are valid JSON text too.
 fn value_text(row: &Row, index: usize) -> rusqlite::Result<String> {
     Ok(match row.get_ref(index)? {
-        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => {
-            String::from_utf8_lossy(bytes).into_owned()
-        }
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => String::from_utf8_lossy(bytes).into_owned(),
         ValueRef::Integer(n) => n.to_string(),
         ValueRef::Real(x) => x.to_string(),
         ValueRef::Null => "null".into(),
@@ -145,8 +168,7 @@ impl Backend for Sqlite {
     fn get(&mut self, key: &str) -> Result<Option<String>> {
         let conn = self.conn()?;
         let run = || -> rusqlite::Result<Option<String>> {
-            let mut stmt =
-                conn.prepare_cached(&format!("SELECT value FROM kv WHERE id = ?1 AND {LIVE}"))?;
+            let mut stmt = conn.prepare_cached(GET)?;
             stmt.query_row(params![key, now_ms()], |row| value_text(row, 0))
                 .optional()
         };
@@ -167,19 +189,13 @@ impl Backend for Sqlite {
 
     fn del(&mut self, key: &str) -> Result<()> {
         let conn = self.conn()?;
-        let run = || {
-            conn.prepare_cached("DELETE FROM kv WHERE id = ?1")?
-                .execute([key])
-        };
+        let run = || conn.prepare_cached("DELETE FROM kv WHERE id = ?1")?.execute([key]);
         run().map(|_| ()).map_err(|e| self.fail("del", e))
     }
 
     fn has(&mut self, key: &str) -> Result<bool> {
         let conn = self.conn()?;
-        let run = || {
-            conn.prepare_cached(&format!("SELECT 1 FROM kv WHERE id = ?1 AND {LIVE}"))?
-                .exists(params![key, now_ms()])
-        };
+        let run = || conn.prepare_cached(HAS)?.exists(params![key, now_ms()]);
         run().map_err(|e| self.fail("has", e))
     }
 
@@ -189,12 +205,7 @@ impl Backend for Sqlite {
         })
     }
 
-    fn scan_keys(
-        &mut self,
-        prefix: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<String>> {
+    fn scan_keys(&mut self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
         self.run_scan(prefix, after, limit, false, |row| row.get::<_, String>(0))
     }
 
@@ -206,9 +217,7 @@ impl Backend for Sqlite {
                 (_, Some(upper)) => conn
                     .prepare_cached("DELETE FROM kv WHERE id >= ?1 AND id < ?2")?
                     .execute(params![prefix, upper]),
-                (_, None) => conn
-                    .prepare_cached("DELETE FROM kv WHERE id >= ?1")?
-                    .execute([prefix]),
+                (_, None) => conn.prepare_cached("DELETE FROM kv WHERE id >= ?1")?.execute([prefix]),
             }
         };
         run().map(|_| ()).map_err(|e| self.fail("clear", e))
@@ -266,10 +275,7 @@ mod tests {
         }
         db.set("a:5", "0", Some(1)).unwrap(); // long expired
         let first = db.scan("a:", None, 2).unwrap();
-        assert_eq!(
-            first.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
-            ["a:1", "a:2"]
-        );
+        assert_eq!(first.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), ["a:1", "a:2"]);
         let second = db.scan_keys("a:", Some("a:2"), 2).unwrap();
         assert_eq!(second, ["a:3", "a:4"]);
         assert!(db.scan_keys("a:", Some("a:4"), 2).unwrap().is_empty());
@@ -295,21 +301,10 @@ mod tests {
     fn prefix_queries_are_primary_key_range_searches() {
         let db = Sqlite::open(":memory:").unwrap();
         let conn = db.conn().unwrap();
-        for (values, after, upper) in [
-            (true, false, true),
-            (false, true, true),
-            (true, true, false),
-        ] {
-            let sql = format!(
-                "EXPLAIN QUERY PLAN {}",
-                Sqlite::scan_sql(values, after, upper)
-            );
-            let args: Vec<rusqlite::types::Value> = vec![
-                "p".to_string().into(),
-                0.into(),
-                10.into(),
-                "q".to_string().into(),
-            ];
+        for (values, after, upper) in [(true, false, true), (false, true, true), (true, true, false)] {
+            let sql = format!("EXPLAIN QUERY PLAN {}", Sqlite::scan_sql(values, after, upper));
+            let args: Vec<rusqlite::types::Value> =
+                vec!["p".to_string().into(), 0.into(), 10.into(), "q".to_string().into()];
             let args = &args[..if upper { 4 } else { 3 }];
             let plan: String = conn
                 .query_row(&sql, rusqlite::params_from_iter(args), |r| r.get(3))
@@ -320,11 +315,9 @@ mod tests {
             );
         }
         let plan: String = conn
-            .query_row(
-                "EXPLAIN QUERY PLAN DELETE FROM kv WHERE expires_at <= ?1",
-                [0],
-                |r| r.get(3),
-            )
+            .query_row("EXPLAIN QUERY PLAN DELETE FROM kv WHERE expires_at <= ?1", [0], |r| {
+                r.get(3)
+            })
             .unwrap();
         assert!(plan.contains("idx_kv_expires_at"), "{plan}");
     }
@@ -356,7 +349,9 @@ mod tests {
         assert_eq!(mode, "wal");
         db.set("k", "\"v\"", None).unwrap();
         db.close().unwrap();
-        assert!(db.get("k").unwrap_err().to_string().contains("is closed"));
+        let closed = db.get("k").unwrap_err();
+        assert!(closed.to_string().contains("is closed"), "{closed}");
+        assert_eq!(closed.kind, ErrorKind::Closed);
         let mut again = Sqlite::open(&path).unwrap();
         assert_eq!(again.get("k").unwrap().as_deref(), Some("\"v\""));
     }
@@ -370,17 +365,30 @@ mod tests {
             "this is not a database, it is a text file with enough bytes to have a header....",
         )
         .unwrap();
-        let error = Sqlite::open(&path).unwrap_err().to_string();
-        assert!(
-            error.starts_with("[polykv] [SQLITE] cannot open \""),
-            "{error}"
-        );
-        assert!(
-            error.contains(&path) && error.contains("not a database"),
-            "{error}"
-        );
-        assert!(std::fs::read_to_string(&path)
-            .unwrap()
-            .starts_with("this is not"));
+        let error = Sqlite::open(&path).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Corrupt, "{error}");
+        let error = error.to_string();
+        assert!(error.starts_with("[polykv] [SQLITE] cannot open \""), "{error}");
+        assert!(error.contains(&path) && error.contains("not a database"), "{error}");
+        assert!(std::fs::read_to_string(&path).unwrap().starts_with("this is not"));
+    }
+
+    #[test]
+    fn a_path_that_cannot_be_a_database_is_a_client_error() {
+        let file = temp_path("client");
+        std::fs::create_dir_all(std::path::Path::new(&file).parent().unwrap()).unwrap();
+        std::fs::write(&file, "").unwrap();
+        // A folder inside a plain file cannot be created; a folder cannot be opened as a database.
+        for path in [
+            format!("{file}/inside/x.db"),
+            std::env::temp_dir().to_string_lossy().into_owned(),
+        ] {
+            let error = Sqlite::open(&path).unwrap_err();
+            assert_eq!(error.kind, ErrorKind::Client, "{error}");
+            assert!(
+                error.to_string().starts_with("[polykv] [SQLITE] cannot open \""),
+                "{error}"
+            );
+        }
     }
 }

@@ -30,10 +30,22 @@ const OP_DEL: u8 = 3;
 ///   JSON text or null for a get, "1" or null for a has, null for set and del;
 /// - `errorSlots[j]` indexes into `values`: that operation failed alone, with
 ///   `errorMessages[j]` (e.g. a WRONGTYPE error).
-pub(crate) type Answers = (Vec<u32>, Vec<Option<String>>, Vec<Option<String>>, Vec<u32>, Vec<String>);
+pub(crate) type Answers = (
+    Vec<u32>,
+    Vec<Option<String>>,
+    Vec<Option<String>>,
+    Vec<u32>,
+    Vec<String>,
+);
 
 pub(crate) fn to_answers(rounds: Vec<(u32, BatchResult)>) -> Answers {
-    let mut answers: Answers = (Vec::with_capacity(rounds.len()), Vec::with_capacity(rounds.len()), Vec::new(), Vec::new(), Vec::new());
+    let mut answers: Answers = (
+        Vec::with_capacity(rounds.len()),
+        Vec::with_capacity(rounds.len()),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     let (ids, failures, values, error_slots, error_messages) = &mut answers;
     for (id, result) in rounds {
         ids.push(id);
@@ -163,7 +175,10 @@ impl RedisNative {
     )]
     pub fn new(url: String, on_answers: Function<'_, FnArgs<Answers>, ()>) -> Result<Self> {
         let config = RedisConfig::from_url(&url).map_err(|e| invalid(&e))?;
-        let keep_alive = Arc::new(KeepAlive { pending: AtomicU32::new(0), tsfn: AtomicUsize::new(0) });
+        let keep_alive = Arc::new(KeepAlive {
+            pending: AtomicU32::new(0),
+            tsfn: AtomicUsize::new(0),
+        });
         let releaser = keep_alive.clone();
         let tsfn = on_answers
             .build_threadsafe_function::<Vec<(u32, BatchResult)>>()
@@ -191,7 +206,15 @@ impl RedisNative {
     /// set takes `values[n]` (JSON text) and `expires[n]` (ms, or 0 for never). The
     /// answer goes to `onAnswers`. Throws (and queues nothing) if the store is closed.
     #[napi(catch_unwind)]
-    pub fn exec(&self, env: &Env, id: u32, ops: Uint8Array, keys: Vec<String>, values: Vec<String>, expires: Vec<f64>) -> Result<()> {
+    pub fn exec(
+        &self,
+        env: &Env,
+        id: u32,
+        ops: Uint8Array,
+        keys: Vec<String>,
+        values: Vec<String>,
+        expires: Vec<f64>,
+    ) -> Result<()> {
         let batch = ops_from_js(&ops, keys, values, expires)?;
         self.store.batch(id, batch).map_err(failure)?;
         self.keep_alive.hold(env);
@@ -208,7 +231,15 @@ impl RedisNative {
     #[napi(catch_unwind, ts_return_type = "Promise<RedisEntries>")]
     pub fn entries<'env>(&self, env: &'env Env, prefix: String) -> Result<Object<'env>> {
         promise(env, |done: Done<RedisEntries>| {
-            self.store.entries(&prefix, Box::new(move |result| done(result.map(|e| RedisEntries { keys: e.keys, values: e.values }))))
+            self.store.entries(
+                &prefix,
+                Box::new(move |result| {
+                    done(result.map(|e| RedisEntries {
+                        keys: e.keys,
+                        values: e.values,
+                    }))
+                }),
+            )
         })
     }
 
@@ -220,7 +251,11 @@ impl RedisNative {
                 &prefix,
                 cursor,
                 Box::new(move |result| {
-                    done(result.map(|page| RedisPage { cursor: page.cursor, keys: page.entries.keys, values: page.entries.values }))
+                    done(result.map(|page| RedisPage {
+                        cursor: page.cursor,
+                        keys: page.entries.keys,
+                        values: page.entries.values,
+                    }))
                 }),
             )
         })
@@ -229,7 +264,10 @@ impl RedisNative {
     /// Removes the keys starting with `prefix`; resolves to how many.
     #[napi(catch_unwind, ts_return_type = "Promise<number>")]
     pub fn clear<'env>(&self, env: &'env Env, prefix: String) -> Result<Object<'env>> {
-        promise(env, |done: Done<f64>| self.store.clear(&prefix, Box::new(move |result| done(result.map(|n| n as f64)))))
+        promise(env, |done: Done<f64>| {
+            self.store
+                .clear(&prefix, Box::new(move |result| done(result.map(|n| n as f64))))
+        })
     }
 
     /// Closes the connection after the operations already queued; later calls fail.

@@ -100,7 +100,9 @@ fn uv() -> Option<&'static Uv> {
             ref_: find!("uv_ref"),
             unref: find!("uv_unref"),
         };
-        let fits = [UV_ASYNC, UV_POLL, UV_TIMER].iter().all(|&kind| (uv.handle_size)(kind) <= std::mem::size_of::<HandleMemory>());
+        let fits = [UV_ASYNC, UV_POLL, UV_TIMER]
+            .iter()
+            .all(|&kind| (uv.handle_size)(kind) <= std::mem::size_of::<HandleMemory>());
         fits.then_some(uv)
     })
     .as_ref()
@@ -154,7 +156,11 @@ struct Handoff {
 enum Conn {
     None,
     Connecting,
-    Open { stream: TcpStream, poll: Handle, events: c_int },
+    Open {
+        stream: TcpStream,
+        poll: Handle,
+        events: c_int,
+    },
 }
 
 struct Inner {
@@ -214,7 +220,9 @@ impl Inner {
 
     /// Writes what the socket takes now; listens for writability when it took less.
     fn flush(&mut self, uv: &Uv) {
-        let Conn::Open { stream, poll, events } = &mut self.conn else { return };
+        let Conn::Open { stream, poll, events } = &mut self.conn else {
+            return;
+        };
         let mut want = UV_READABLE;
         loop {
             let bytes = self.pipeline.unwritten();
@@ -274,7 +282,9 @@ impl Inner {
         }
         let mut answers = Vec::new();
         if events & UV_READABLE != 0 {
-            let Conn::Open { stream, .. } = &mut self.conn else { return answers };
+            let Conn::Open { stream, .. } = &mut self.conn else {
+                return answers;
+            };
             let chunk = &mut self.chunk[..];
             loop {
                 match stream.read(chunk) {
@@ -328,10 +338,16 @@ impl Inner {
                 if unsafe { (uv.poll_init)(loop_, poll, stream.as_raw_fd()) } != 0 {
                     unsafe { free_handle(poll) };
                     self.conn = Conn::None;
-                    return self.pipeline.fail_all(&self.unreachable("libuv cannot watch the socket"));
+                    return self
+                        .pipeline
+                        .fail_all(&self.unreachable("libuv cannot watch the socket"));
                 }
                 self.failed_at = None;
-                self.conn = Conn::Open { stream, poll, events: 0 };
+                self.conn = Conn::Open {
+                    stream,
+                    poll,
+                    events: 0,
+                };
                 self.flush(uv); // starts watching the socket
                 self.hold_loop_open(uv);
                 Vec::new()
@@ -403,7 +419,15 @@ unsafe fn call_on_answers(env: sys::napi_env, on_answers: sys::napi_ref, answers
     let mut global = std::ptr::null_mut();
     sys::napi_get_global(env, &mut global);
     let mut result = std::ptr::null_mut();
-    let status = sys::napi_make_callback(env, std::ptr::null_mut(), global, func, argv.len(), argv.as_ptr(), &mut result);
+    let status = sys::napi_make_callback(
+        env,
+        std::ptr::null_mut(),
+        global,
+        func,
+        argv.len(),
+        argv.as_ptr(),
+        &mut result,
+    );
     if status == sys::Status::napi_pending_exception {
         // onAnswers must not throw; if it does, it is an uncaught exception, as in Node.
         let mut error = std::ptr::null_mut();
@@ -420,7 +444,9 @@ fn guarded(body: impl FnOnce()) {
 
 unsafe extern "C" fn on_poll(handle: Handle, status: c_int, events: c_int) {
     guarded(|| {
-        let (Some(uv), shared) = (uv(), shared_of(handle)) else { return };
+        let (Some(uv), shared) = (uv(), shared_of(handle)) else {
+            return;
+        };
         let answers = shared.borrow_mut().on_ready(uv, status, events);
         deliver(shared, answers);
     });
@@ -428,7 +454,9 @@ unsafe extern "C" fn on_poll(handle: Handle, status: c_int, events: c_int) {
 
 unsafe extern "C" fn on_wakeup(handle: Handle) {
     guarded(|| {
-        let (Some(uv), shared) = (uv(), shared_of(handle)) else { return };
+        let (Some(uv), shared) = (uv(), shared_of(handle)) else {
+            return;
+        };
         let answers = shared.borrow_mut().on_connected(uv);
         deliver(shared, answers);
     });
@@ -436,10 +464,15 @@ unsafe extern "C" fn on_wakeup(handle: Handle) {
 
 unsafe extern "C" fn on_timer(handle: Handle) {
     guarded(|| {
-        let (Some(uv), shared) = (uv(), shared_of(handle)) else { return };
+        let (Some(uv), shared) = (uv(), shared_of(handle)) else {
+            return;
+        };
         let answers = {
             let mut inner = shared.borrow_mut();
-            let overdue = inner.pipeline.oldest_wait().is_some_and(|waited| waited > RESPONSE_TIMEOUT);
+            let overdue = inner
+                .pipeline
+                .oldest_wait()
+                .is_some_and(|waited| waited > RESPONSE_TIMEOUT);
             if overdue && matches!(inner.conn, Conn::Open { .. }) {
                 inner.lost(uv, format!("no reply within {} ms", RESPONSE_TIMEOUT.as_millis()))
             } else {
@@ -517,7 +550,7 @@ impl RedisLoop {
         let wakeup = new_handle(Rc::as_ptr(&shared));
         let timer = new_handle(Rc::as_ptr(&shared));
         unsafe {
-            if (uv.async_init)(loop_, wakeup, on_wakeup) != 0 || (uv.timer_init)(loop_, timer, ) != 0 {
+            if (uv.async_init)(loop_, wakeup, on_wakeup) != 0 || (uv.timer_init)(loop_, timer) != 0 {
                 return Err(invalid("libuv refused a handle"));
             }
             (uv.unref)(wakeup);
@@ -546,7 +579,14 @@ impl RedisLoop {
     /// socket at once; the answer goes to `onAnswers`. Throws, queuing nothing, when
     /// the store is closed or the last connection attempt failed just now.
     #[napi(catch_unwind)]
-    pub fn exec(&self, id: u32, ops: Uint8Array, keys: Vec<String>, values: Vec<String>, expires: Vec<f64>) -> Result<()> {
+    pub fn exec(
+        &self,
+        id: u32,
+        ops: Uint8Array,
+        keys: Vec<String>,
+        values: Vec<String>,
+        expires: Vec<f64>,
+    ) -> Result<()> {
         let batch = ops_from_js(&ops, keys, values, expires)?;
         let uv = uv().ok_or_else(|| invalid("no libuv"))?;
         let mut inner = self.shared.borrow_mut();
@@ -593,7 +633,9 @@ impl Drop for RedisLoop {
     /// Garbage-collected without `close()`: let go of the socket and the handles.
     fn drop(&mut self) {
         let Some(uv) = uv() else { return };
-        let Ok(mut inner) = self.shared.try_borrow_mut() else { return };
+        let Ok(mut inner) = self.shared.try_borrow_mut() else {
+            return;
+        };
         let _ = inner.shut(uv, "[polykv] [redis] the store was garbage-collected");
         if let Some(hook) = inner.cleanup.take() {
             unsafe {

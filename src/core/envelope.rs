@@ -1,9 +1,11 @@
 //! The stored record `{ "expires": <unix ms or null>, "value": <any JSON> }` that
-//! polystore's JSON file and folder stores use (CONTRACT §21–22), kept as raw JSON
+//! polystore's JSON file and folder stores use (docs/behaviour.md §21–22), kept as raw JSON
 //! text: the value is never turned into a tree in Rust, only checked and copied.
 
 use serde_json::value::RawValue;
 use std::collections::HashMap;
+use std::fmt::Write;
+use std::ops::Range;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch, the same clock as JS `Date.now()`.
@@ -12,6 +14,55 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// Whether a record with deadline `expires` (Unix ms, `None` never) is live at
+/// `now`: polystore's `expires > Date.now()`, so a record dies at its deadline.
+/// SQLite states the same rule in SQL (`backend::sqlite`, `LIVE`).
+#[inline]
+pub fn is_live_at(expires: Option<i64>, now: i64) -> bool {
+    expires.is_none_or(|deadline| deadline > now)
+}
+
+/// A deadline in Unix ms as the whole ms the stores keep, rounded up: polystore
+/// computes `Date.now() + seconds * 1000`, which may have a fraction, and rounding
+/// up keeps "expired when now >= deadline" exactly as it was.
+#[inline]
+pub fn whole_ms(deadline: f64) -> i64 {
+    deadline.ceil() as i64
+}
+
+/// Checks that `value` is one JSON value, as every write does before it stores it:
+/// one bad write would make a JSON file unreadable, or a record file foreign.
+pub fn check_value(value: &str) -> Result<(), serde_json::Error> {
+    serde_json::from_str::<&RawValue>(value).map(|_| ())
+}
+
+/// Appends the record `{"expires":<ms or null>,"value":<value>}` (compact, the
+/// key order polystore writes) for `value`, JSON text, and returns where the value
+/// sits in `out`, so a caller can hand it back later without parsing the record.
+pub fn write_envelope(out: &mut String, value: &str, expires: Option<i64>) -> Range<usize> {
+    out.push_str("{\"expires\":");
+    match expires {
+        // Writing to a String cannot fail.
+        Some(deadline) => {
+            let _ = write!(out, "{deadline}");
+        }
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"value\":");
+    let start = out.len();
+    out.push_str(value);
+    let end = out.len();
+    out.push('}');
+    start..end
+}
+
+/// The record's JSON text for `value` (JSON text), as `write_envelope` writes it.
+pub fn envelope_text(value: &str, expires: Option<i64>) -> String {
+    let mut out = String::with_capacity(value.len() + 32);
+    write_envelope(&mut out, value, expires);
+    out
 }
 
 #[derive(Debug)]
@@ -48,36 +99,19 @@ impl Envelope {
         }
         let expires = match fields.remove("expires") {
             None => None,
-            // polystore computes `Date.now() + seconds * 1000`, which may have a
-            // fraction; rounding up keeps "expired when now >= deadline" identical.
-            Some(raw) => serde_json::from_str::<Option<f64>>(raw.get())
-                .ok()?
-                .map(|ms| ms.ceil() as i64),
+            Some(raw) => serde_json::from_str::<Option<f64>>(raw.get()).ok()?.map(whole_ms),
         };
         Some(Envelope { expires, value })
     }
 
-    /// Live means no deadline or a deadline still ahead (polystore: `expires > Date.now()`).
+    /// Live means no deadline or a deadline still ahead (`is_live_at`).
     pub fn is_live(&self, now: i64) -> bool {
-        self.expires.is_none_or(|deadline| deadline > now)
+        is_live_at(self.expires, now)
     }
 
-    /// The record as compact JSON text.
+    /// The record as compact JSON text (`envelope_text`).
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(self.value.get().len() + 32);
-        self.write_json(&mut out);
-        out
-    }
-
-    pub fn write_json(&self, out: &mut String) {
-        out.push_str("{\"expires\":");
-        match self.expires {
-            Some(deadline) => out.push_str(&deadline.to_string()),
-            None => out.push_str("null"),
-        }
-        out.push_str(",\"value\":");
-        out.push_str(self.value.get());
-        out.push('}');
+        envelope_text(self.value.get(), self.expires)
     }
 }
 
@@ -94,10 +128,7 @@ mod tests {
     #[test]
     fn round_trips_compact_and_keeps_value_text() {
         let e = Envelope::new(r#"{"a":[1,2]}"#, Some(1700000000123)).unwrap();
-        assert_eq!(
-            e.to_json(),
-            r#"{"expires":1700000000123,"value":{"a":[1,2]}}"#
-        );
+        assert_eq!(e.to_json(), r#"{"expires":1700000000123,"value":{"a":[1,2]}}"#);
         let back = Envelope::parse(&e.to_json()).unwrap().unwrap();
         assert_eq!(back.expires, Some(1700000000123));
         assert_eq!(back.value.get(), r#"{"a":[1,2]}"#);
@@ -125,12 +156,8 @@ mod tests {
     #[test]
     fn foreign_json_reads_as_missing_and_bad_text_errors() {
         assert!(Envelope::parse(r#"{"other":1}"#).unwrap().is_none());
-        assert!(Envelope::parse(r#"{"expires":null,"value":null}"#)
-            .unwrap()
-            .is_none());
-        assert!(Envelope::parse(r#"{"expires":"soon","value":1}"#)
-            .unwrap()
-            .is_none());
+        assert!(Envelope::parse(r#"{"expires":null,"value":null}"#).unwrap().is_none());
+        assert!(Envelope::parse(r#"{"expires":"soon","value":1}"#).unwrap().is_none());
         assert!(Envelope::parse("[1,2]").unwrap().is_none());
         assert!(Envelope::parse(r#"{"expires":null,"val"#).is_err());
     }

@@ -7,6 +7,8 @@
 //! means "never expire" (`None`). Strict mode turns that last case into an error,
 //! after also accepting compound durations humantime understands (`"1h 30m"`).
 
+use crate::core::error::{Error, ErrorKind};
+
 /// Seconds per unit, as polystore defines them (a year is 365.25 days and a
 /// month is a twelfth of it).
 fn unit_seconds(unit: &str) -> Option<f64> {
@@ -99,13 +101,26 @@ pub fn parse_lenient(input: &str) -> Option<f64> {
 #[derive(Debug, PartialEq)]
 pub struct InvalidExpires(pub String);
 
-impl std::fmt::Display for InvalidExpires {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "[polykv] invalid expires {:?}: use seconds (a number) or a duration such as \"10s\", \"5min\", \"2h\", \"1d\", \"1h 30m\"",
+impl InvalidExpires {
+    /// The message without the `[polykv] ` tag.
+    pub fn reason(&self) -> String {
+        format!(
+            "invalid expires {:?}: use seconds (a number) or a duration such as \"10s\", \"5min\", \"2h\", \"1d\", \"1h 30m\"",
             self.0
         )
+    }
+}
+
+impl std::fmt::Display for InvalidExpires {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[polykv] {}", self.reason())
+    }
+}
+
+/// An `ERR_POLYKV_EXPIRES` error with the same text.
+impl From<InvalidExpires> for Error {
+    fn from(invalid: InvalidExpires) -> Self {
+        Error::new(ErrorKind::Expires, "", invalid.reason())
     }
 }
 
@@ -168,5 +183,10 @@ mod tests {
         assert_eq!(parse_strict("1h 30m"), Ok(5400.0));
         let err = parse_strict("5potato").unwrap_err();
         assert!(err.to_string().contains("\"5potato\""));
+        let error = Error::from(err);
+        assert_eq!(error.kind, ErrorKind::Expires);
+        assert!(error
+            .to_string()
+            .starts_with("[polykv] invalid expires \"5potato\": use seconds"));
     }
 }

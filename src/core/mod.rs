@@ -1,7 +1,12 @@
-//! Pure Rust semantics shared by every backend: expiry parsing, key generation,
-//! the `{expires, value}` envelope, errors.
+//! Pure Rust semantics shared by every backend, each rule written once: expiry
+//! parsing, key generation, the `{expires, value}` envelope and its liveness, prefix
+//! ranges, errors. `rules_fixture` checks them against the cases lib/rules.js passes.
 
-pub mod expires;
-pub mod key;
 pub mod envelope;
 pub mod error;
+pub mod expires;
+pub mod key;
+pub mod prefix;
+
+#[cfg(test)]
+mod rules_fixture;

@@ -26,14 +26,16 @@ function isLiveAt(expires, now) {
 }
 
 /**
- * Whether `data` is one of our records: an object with a `value` and an `expires`
- * that is a number, null or absent. Anything else is someone else's and is left alone.
+ * Whether `data` is one of our records: an object with a non-null `value` (a null
+ * value is never stored: it deletes) and an `expires` that is a number, null or
+ * absent. Anything else is someone else's: it reads as missing and is left alone.
  */
 function isEnvelope(data) {
   return (
     data !== null &&
     typeof data === "object" &&
-    "value" in data &&
+    data.value !== null &&
+    data.value !== undefined &&
     (data.expires === null || data.expires === undefined || typeof data.expires === "number")
   );
 }

@@ -5,7 +5,7 @@
 // expired record is invisible at once and deleted when read.
 
 const { capabilities } = require("../contract.js");
-const { isLive, isLiveAt } = require("../rules.js");
+const { isLive, isExpiredEnvelope } = require("../rules.js");
 
 const CAPS = capabilities({ serializes: false, atomic: true });
 
@@ -17,7 +17,7 @@ function create(input) {
     get(key) {
       const data = map.get(key);
       if (data === undefined) return null;
-      if (isLiveAt(data.expires, Date.now()) && "value" in data) return data.value;
+      if (isLive(data, Date.now())) return data.value;
       map.delete(key);
       return null;
     },
@@ -29,7 +29,7 @@ function create(input) {
     },
     has(key) {
       const data = map.get(key);
-      return data !== undefined && isLiveAt(data.expires, Date.now()) && "value" in data;
+      return data !== undefined && isLive(data, Date.now());
     },
     *iterate(prefix) {
       const now = Date.now();
@@ -42,7 +42,7 @@ function create(input) {
     },
     prune(prefix) {
       const now = Date.now();
-      for (const [key, data] of map) if (key.startsWith(prefix) && !isLive(data, now)) map.delete(key);
+      for (const [key, data] of map) if (key.startsWith(prefix) && isExpiredEnvelope(data, now)) map.delete(key);
     },
   };
 }

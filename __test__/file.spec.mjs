@@ -1,4 +1,4 @@
-// JSON file store specifics (the shared suite covers the API): CONTRACT §21 format,
+// JSON file store specifics (the shared suite covers the API): docs/behaviour.md §21 format,
 // interop with polystore's file store both ways, creation, writes by other
 // processes, temp-and-rename writes, batching, corrupt files, URL forms.
 import { describe, it, after } from "node:test";
@@ -26,7 +26,7 @@ describe("FILE: format and interop", () => {
     assert.equal(await store.get("x"), null);
   });
 
-  it("writes one object { fullKey: { expires, value } } (CONTRACT §21)", async () => {
+  it("writes one object { fullKey: { expires, value } } (docs/behaviour.md §21)", async () => {
     const file = fresh();
     const store = kv(`file://${file}`).prefix("app:");
     const before = Date.now();

@@ -1,4 +1,4 @@
-// Folder store specifics (the shared suite covers the API): CONTRACT §22 file names
+// Folder store specifics (the shared suite covers the API): docs/behaviour.md §22 file names
 // and contents, interop with polystore's folder store both ways, keys that try to
 // leave the folder, foreign files, corrupt records.
 import { describe, it, after } from "node:test";
@@ -27,7 +27,7 @@ function tree(dir, base = "") {
 }
 
 describe("FOLDER: format and interop", () => {
-  it("one file per key named encodeURIComponent(key) with * as %2A, plus .json (CONTRACT §22)", async () => {
+  it("one file per key named encodeURIComponent(key) with * as %2A, plus .json (docs/behaviour.md §22)", async () => {
     const dir = fresh();
     const store = kv(`file://${dir}`);
     assert.equal(store.type, "FOLDER");

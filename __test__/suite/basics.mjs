@@ -1,4 +1,4 @@
-// CONTRACT §7–10: the single-key methods.
+// docs/behaviour.md §7–10: the single-key methods.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { useStore } from "./helpers.mjs";

@@ -1,4 +1,4 @@
-// CONTRACT §16–18: expiry, defaults, parsing, prune.
+// docs/behaviour.md §16–18: expiry, defaults, parsing, prune.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { sleep, useStore, withinWindow } from "./helpers.mjs";

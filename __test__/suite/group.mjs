@@ -1,4 +1,4 @@
-// CONTRACT §10–11, §13, §15: group methods, iteration, prefixes.
+// docs/behaviour.md §10–11, §13, §15: group methods, iteration, prefixes.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { sorted, sortedEntries, useStore } from "./helpers.mjs";

@@ -1,4 +1,4 @@
-// CONTRACT §1–3, §14–15: the store object, substores, re-wrapping, promises.
+// docs/behaviour.md §1–3, §14–15: the store object, substores, re-wrapping, promises.
 import { describe, it, mock } from "node:test";
 import assert from "node:assert/strict";
 import { useStore } from "./helpers.mjs";

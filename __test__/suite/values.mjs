@@ -1,4 +1,4 @@
-// CONTRACT §12: values round-trip; persistent stores copy, memory keeps the object.
+// docs/behaviour.md §12: values round-trip; persistent stores copy, memory keeps the object.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { useStore } from "./helpers.mjs";

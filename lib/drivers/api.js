@@ -1,6 +1,6 @@
 "use strict";
 // `kv("https://host/base/")`: a store kept by an HTTP server that speaks
-// polystore's API protocol (CONTRACT §25), such as `polykv/server`:
+// polystore's API protocol (docs/behaviour.md §25), such as `polykv/server`:
 //   GET    base/<encoded key>                 → 200 with the value's JSON, 404 when missing
 //   PUT    base/<encoded key>[?expires=<s>]   with the value's JSON as the body
 //   DELETE base/<encoded key>

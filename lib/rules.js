@@ -60,27 +60,24 @@ function openEnvelope(data, now = Date.now()) {
   return isLive(data, now) ? (data.value ?? null) : null;
 }
 
-/** Same as openEnvelope, from JSON text; text that is not JSON reads as missing (someone else's item). */
-function openEnvelopeText(text, now = Date.now()) {
+// Stored text parsed, or null when it is not JSON (someone else's item: never ours).
+function parseStored(text) {
   if (typeof text !== "string" || text === "") return null;
-  let data;
   try {
-    data = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     return null;
   }
-  return openEnvelope(data, now);
+}
+
+/** Same as openEnvelope, from JSON text; text that is not JSON reads as missing. */
+function openEnvelopeText(text, now = Date.now()) {
+  return openEnvelope(parseStored(text), now);
 }
 
 /** Whether envelope text has expired; text that is not an envelope of ours is never expired. */
 function isExpiredText(text, now = Date.now()) {
-  let data;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return false;
-  }
-  return isExpiredEnvelope(data, now);
+  return isExpiredEnvelope(parseStored(text), now);
 }
 
 /**

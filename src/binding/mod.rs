@@ -1,6 +1,6 @@
 //! The napi surface: the only module where `#[napi]` appears.
 
 pub mod core;
-pub mod redis;
-pub mod redis_loop;
+#[cfg(feature = "redis")]
+pub mod resp;
 pub mod store;

@@ -3,12 +3,16 @@
 //
 // - node-redis (`redis` npm, v4 and v5), connected or not: recognised as polystore
 //   does, by `pSubscribe` and `sSubscribe`; connected once by connect() if not open.
+//   A node-redis cluster (`createCluster()`) has them too and is refused at kv()
+//   time, before it connects: it is told apart by `getSlotRandomNode` and `masters`,
+//   which a single-node client lacks. Over a cluster, SCAN would list one master's
+//   share of the keys and UNLINK of keys in several slots fails with CROSSSLOT.
 // - ioredis (single node): recognised by its shape, `isCluster === false` plus
 //   `status`, `pipeline` and `sendCommand`. Its `keyPrefix` option is honoured.
-//   ioredis Cluster is refused with a clear error (SCAN and multi-key commands
-//   would need per-node and per-slot handling that nobody has tested here).
+//   ioredis Cluster is refused with a clear error too (SCAN and multi-key commands
+//   would need per-node and per-slot handling).
 //
-// On the wire (CONTRACT §24), shared with polystore: key = the full key, value =
+// On the wire (docs/behaviour.md §24), shared with polystore: key = the full key, value =
 // JSON text, expiry = the Redis TTL. We set it with PX (milliseconds); polystore's
 // whole-second EX turns 0.01 s into "never", PX does not. Reading back works both
 // ways because both sides write plain JSON.
@@ -19,12 +23,19 @@
 // only, where polystore's clearAll would FLUSHALL every database on the server.
 
 const { encode, decode } = require("../json.js");
+const { polykvError } = require("../errors.js");
+const { scanPattern } = require("../rules.js");
 
 const SCAN_COUNT = 1000; // keys per SCAN round trip (a hint to the server)
 const BATCH = 1000; // keys per MGET / UNLINK
 
 function isNodeRedis(input) {
   return Boolean(input && input.pSubscribe && input.sSubscribe);
+}
+
+// node-redis v4 and v5 `createCluster()`: slot routing that a single client lacks.
+function isNodeRedisCluster(input) {
+  return isNodeRedis(input) && typeof input.getSlotRandomNode === "function" && "masters" in input;
 }
 
 function isIoredis(input) {
@@ -39,11 +50,6 @@ function isIoredis(input) {
 }
 
 const isPositive = (count) => count > 0;
-
-// A prefix for SCAN MATCH: the glob characters are escaped so they match themselves.
-function matchPattern(prefix) {
-  return prefix.replace(/[*?[\]\\]/g, "\\$&") + "*";
-}
 
 // The two client libraries, behind the same small set of calls.
 const nodeRedis = {
@@ -92,10 +98,13 @@ class RedisDriver {
   #keyPrefix = "";
 
   constructor(input) {
+    if (isNodeRedisCluster(input)) {
+      const why = "a node-redis cluster (createCluster()) is not supported yet";
+      throw polykvError("ERR_POLYKV_CLIENT", "REDIS", `${why}; pass a single-node client or a redis:// URL`);
+    }
     if (isIoredis(input) && input.isCluster) {
-      throw new Error(
-        "[polykv] [redis] an ioredis Cluster is not supported; pass a single-node ioredis or node-redis client, or a redis:// URL",
-      );
+      const why = "an ioredis Cluster is not supported yet";
+      throw polykvError("ERR_POLYKV_CLIENT", "REDIS", `${why}; pass a single-node client or a redis:// URL`);
     }
     this.#client = input;
     this.#lib = isNodeRedis(input) ? nodeRedis : ioredis;
@@ -130,7 +139,7 @@ class RedisDriver {
   // Batches of distinct full keys under `prefix`, as SCAN finds them.
   async *#scan(prefix) {
     const cut = this.#keyPrefix.length;
-    const match = matchPattern(this.#keyPrefix + prefix);
+    const match = scanPattern(this.#keyPrefix + prefix);
     const seen = new Set();
     let cursor = "0";
     do {

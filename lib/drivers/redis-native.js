@@ -463,7 +463,8 @@ class RedisNativeDriver {
     this.#socket = socket;
     this.#open = false;
     this.#decoder = new native.RespDecoder();
-    const connect = setTimeout(() => this.#connectFailed(socket, `no connection within ${CONNECT_TIMEOUT} ms`), CONNECT_TIMEOUT);
+    const late = `no connection within ${CONNECT_TIMEOUT} ms`;
+    const connect = setTimeout(() => this.#connectFailed(socket, late), CONNECT_TIMEOUT);
     const replies = setInterval(() => this.#checkReplies(socket), 1000);
     connect.unref?.();
     replies.unref?.();
@@ -558,7 +559,8 @@ class RedisNativeDriver {
             batch.resolve[i](null);
           } else {
             value();
-            batch.reject[i](polykvError("ERR_POLYKV_BACKEND", TYPE, `an unexpected reply to GET (key "${batch.keys[i]}")`));
+            const why = `an unexpected reply to GET (key "${batch.keys[i]}")`;
+            batch.reject[i](polykvError("ERR_POLYKV_BACKEND", TYPE, why));
           }
           break;
         case EXISTS:

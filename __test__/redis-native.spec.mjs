@@ -201,6 +201,20 @@ if (URL_) {
       await store.close();
     });
 
+    it("writes keys and values of any Unicode as UTF-8, with lengths in bytes", async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      const key = "ké✓𝄞\r\n$1\r\n";
+      await store.set(key, { text: "é€𝄞\r\n*1\r\n" });
+      await store.set("lone", "\ud800"); // JSON text escapes a lone surrogate
+      assert.equal(await raw.get(`${prefix}${key}`), '{"text":"é€𝄞\\r\\n*1\\r\\n"}');
+      assert.deepEqual(await store.get(key), { text: "é€𝄞\r\n*1\r\n" });
+      assert.deepEqual((await store.keys()).sort(), [key, "lone"].sort());
+      assert.equal(await store.get("lone"), "\ud800");
+      await store.clear();
+      await store.close();
+    });
+
     it("expires with millisecond precision (PX), where polystore rounds to seconds", async () => {
       const prefix = unique();
       const store = kv(URL_, { prefix });

@@ -3,11 +3,13 @@
 // node-redis and ioredis client objects go to lib/drivers/redis.js instead.
 //
 // One engine: this file owns one socket per store (`node:net`, or `node:tls` for
-// rediss://), watched by the runtime's own event loop, and Rust does the protocol
-// (src/backend/resp.rs through src/binding/resp.rs): one sync call encodes a tick's
-// commands into one Buffer, written at once; one sync call per chunk read returns
-// the whole replies in it as parallel arrays (kinds, texts, numbers), matched here
-// to the calls in the order they were written. Nothing runs on another thread.
+// rediss://), watched by the runtime's own event loop. A tick's commands go out as
+// one string, written at once (request(), below: building it here measured faster
+// than a crossing into Rust that returns a Buffer). Replies are read by Rust
+// (src/backend/resp.rs, an iterative parser with caps, through src/binding/resp.rs):
+// one sync call per chunk read returns the whole replies in it as one flat array of
+// (kind, payload) pairs, matched here to the calls in the order they were written.
+// Nothing runs on another thread.
 //
 // Why the queue: one crossing and one write per operation would cost more than the
 // round trip. Every get/set/has/del issued in the same tick is queued, and the queue
@@ -51,7 +53,7 @@ const CHUNK = 1024;
 const SCAN_COUNT = "1000"; // keys per SCAN step (a hint); also the most keys per MGET and UNLINK
 const BATCH = 1000;
 
-// Operation codes of respEncode (src/backend/resp.rs `op`).
+// What a command of a batch is: how request() writes it and how its reply is read.
 const GET = 0;
 const SET = 1;
 const SET_PX = 2;
@@ -59,7 +61,7 @@ const EXISTS = 3;
 const DEL = 4;
 const COMMAND = 5;
 
-// Token kinds of RespDecoder.feed (src/backend/resp.rs `Kind`).
+// Token kinds of RespDecoder.feed (src/backend/resp.rs `Kind`; BROKEN: src/binding/resp.rs).
 const NIL = 0;
 const BULK = 1;
 const STATUS = 2;
@@ -67,6 +69,38 @@ const INT = 3;
 const ERROR = 4;
 const ARRAY = 5;
 const OK = 6;
+const BROKEN = 255;
+
+// The request text of a batch (RESP arrays of bulk strings): `ops[i]` takes its
+// arguments in order from `texts` (GET, EXISTS, DEL: the key; SET: key and value;
+// SET_PX: the same, then milliseconds from `nums`; COMMAND: a count from `nums`,
+// then that many texts, the command's name first).
+const HEADS = [
+  "*2\r\n$3\r\nGET\r\n",
+  "*3\r\n$3\r\nSET\r\n",
+  "*5\r\n$3\r\nSET\r\n",
+  "*2\r\n$6\r\nEXISTS\r\n",
+  "*2\r\n$3\r\nDEL\r\n",
+];
+const bulk = (text) => "$" + Buffer.byteLength(text) + "\r\n" + text + "\r\n";
+function request(ops, texts, nums) {
+  let out = "";
+  let t = 0;
+  let n = 0;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i];
+    if (op === COMMAND) {
+      const count = nums[n++];
+      out += "*" + count + "\r\n";
+      for (let j = 0; j < count; j++) out += bulk(texts[t++]);
+      continue;
+    }
+    out += HEADS[op] + bulk(texts[t++]);
+    if (op === SET) out += bulk(texts[t++]);
+    else if (op === SET_PX) out += bulk(texts[t++]) + "$2\r\nPX\r\n" + bulk(String(Math.ceil(nums[n++])));
+  }
+  return out;
+}
 
 function isRedisUrl(input) {
   const href = input instanceof URL ? input.href : input;
@@ -136,28 +170,28 @@ function parse(key, text) {
   }
 }
 
-// The tokens of the chunk being read (see RespDecoder.feed), and where reading is.
-let kinds;
-let texts;
-let nums;
+// The tokens of the chunk being read (RespDecoder.feed: pairs of kind and payload),
+// and where reading is.
+let tokens;
 let at = 0;
 
 // The next reply as a JS value: a string (bulk, status), a number, null, an array,
 // or an Error for an error reply inside an array. Arrays nest at most 32 deep.
 function value() {
-  const i = at++;
-  switch (kinds[i]) {
+  const kind = tokens[at];
+  const payload = tokens[at + 1];
+  at += 2;
+  switch (kind) {
     case BULK:
     case STATUS:
-      return texts[i];
+    case INT:
+      return payload;
     case OK:
       return "OK";
-    case INT:
-      return nums[i];
     case ERROR:
-      return new Error(texts[i]);
+      return new Error(payload);
     case ARRAY: {
-      const list = new Array(nums[i]);
+      const list = new Array(payload);
       for (let j = 0; j < list.length; j++) list[j] = value();
       return list;
     }
@@ -171,7 +205,7 @@ function value() {
 class Batch {
   ops = [];
   keys = [];
-  texts = []; // arguments, in order (respEncode)
+  texts = []; // arguments, in order (request())
   nums = []; // PX milliseconds and argument counts, in order
   resolve = [];
   reject = [];
@@ -193,7 +227,7 @@ class RedisNativeDriver {
   #decoder = null;
   #sent = []; // batches written, oldest first from #head, each waiting for replies
   #head = 0;
-  #unsent = []; // [bytes, batch] waiting for the connection to be ready
+  #unsent = []; // [request text, batch] waiting for the connection to be ready
   #timers = null; // { connect, replies } while a socket exists
   #failed = null; // { at, message } of the last failed connect
   #batch = null; // this tick's operations, not sent yet
@@ -433,21 +467,16 @@ class RedisNativeDriver {
         return this.#fail([batch], polykvError("ERR_POLYKV_CONNECTION", TYPE, message));
       }
     }
-    let bytes;
-    try {
-      bytes = native.respEncode(Uint8Array.from(batch.ops), batch.texts, batch.nums);
-    } catch (error) {
-      return this.#fail([batch], polykvError("ERR_POLYKV_VALUE", TYPE, error.message));
-    }
-    if (this.#open) this.#transmit(bytes, batch);
-    else this.#unsent.push([bytes, batch]);
+    const text = request(batch.ops, batch.texts, batch.nums);
+    if (this.#open) this.#transmit(text, batch);
+    else this.#unsent.push([text, batch]);
   }
 
-  #transmit(bytes, batch) {
+  #transmit(text, batch) {
     batch.sentAt = Date.now();
     if (this.#head === this.#sent.length) this.#socket.ref();
     this.#sent.push(batch);
-    this.#socket.write(bytes);
+    this.#socket.write(text);
   }
 
   #pending() {
@@ -501,7 +530,7 @@ class RedisNativeDriver {
     };
     this.#sent.push(batch);
     batch.sentAt = Date.now();
-    socket.write(native.respEncode(Uint8Array.from(batch.ops), batch.texts, batch.nums));
+    socket.write(request(batch.ops, batch.texts, batch.nums));
   }
 
   #ready(socket) {
@@ -510,52 +539,54 @@ class RedisNativeDriver {
     this.#failed = null;
     const unsent = this.#unsent;
     this.#unsent = [];
-    for (const [bytes, batch] of unsent) this.#transmit(bytes, batch);
+    for (const [text, batch] of unsent) this.#transmit(text, batch);
     if (!this.#pending()) this.#settledAll(socket);
   }
 
   #onData(socket, chunk) {
     if (socket !== this.#socket) return;
-    const fed = this.#decoder.feed(chunk);
-    kinds = fed.kinds;
-    texts = fed.texts;
-    nums = fed.nums;
+    tokens = this.#decoder.feed(chunk);
     at = 0;
+    let end = tokens.length;
+    const broken = end > 0 && tokens[end - 2] === BROKEN ? tokens[end - 1] : null;
+    if (broken !== null) end -= 2;
     const sent = this.#sent;
-    for (let r = 0; r < fed.count; r++) {
+    while (at < end) {
       const batch = sent[this.#head];
       if (batch === undefined) return this.#lost("a reply to no command");
       const i = batch.next++;
       if (batch.next === batch.ops.length) {
         sent[this.#head++] = undefined;
       }
-      const kind = kinds[at];
+      const kind = tokens[at];
       if (batch.handshake !== null) {
-        at++;
-        batch.handshake(kind === ERROR ? texts[at - 1] : null);
+        const error = kind === ERROR ? tokens[at + 1] : null;
+        value();
+        batch.handshake(error);
         if (socket !== this.#socket) return; // the handshake failed
         continue;
       }
       if (kind === ERROR) {
-        const message = `${texts[at++]} (${batch.ops[i] === COMMAND ? batch.keys[i] : `key "${batch.keys[i]}"`})`;
-        batch.reject[i](polykvError("ERR_POLYKV_BACKEND", TYPE, message));
+        const what = batch.ops[i] === COMMAND ? batch.keys[i] : `key "${batch.keys[i]}"`;
+        batch.reject[i](polykvError("ERR_POLYKV_BACKEND", TYPE, `${tokens[at + 1]} (${what})`));
+        at += 2;
         continue;
       }
       switch (batch.ops[i]) {
         case GET:
           if (kind === BULK) {
-            const key = batch.keys[i];
-            const text = texts[at++];
+            const text = tokens[at + 1];
+            at += 2;
             let result;
             try {
               result = JSON.parse(text);
             } catch (error) {
-              batch.reject[i](corrupt(key, error));
+              batch.reject[i](corrupt(batch.keys[i], error));
               break;
             }
             batch.resolve[i](result);
           } else if (kind === NIL) {
-            at++;
+            at += 2;
             batch.resolve[i](null);
           } else {
             value();
@@ -564,7 +595,7 @@ class RedisNativeDriver {
           }
           break;
         case EXISTS:
-          batch.resolve[i](kind === INT && nums[at] > 0);
+          batch.resolve[i](kind === INT && tokens[at + 1] > 0);
           value();
           break;
         case COMMAND:
@@ -575,12 +606,13 @@ class RedisNativeDriver {
           batch.resolve[i]();
       }
     }
+    tokens = null;
     if (this.#head === sent.length) {
       this.#sent = [];
       this.#head = 0;
       if (this.#unsent.length === 0) this.#settledAll(socket);
     }
-    if (fed.error !== null && fed.error !== undefined) this.#lost(`a reply broke the protocol: ${fed.error}`);
+    if (broken !== null) this.#lost(`a reply broke the protocol: ${broken}`);
   }
 
   // No reply is awaited: let the process exit if nothing else holds it.

@@ -1,22 +1,11 @@
-//! The Redis protocol (RESP2) without I/O: [`Encoder`] turns commands into request
-//! bytes, [`Decoder`] turns the bytes Redis answers into flat tokens. The socket is
-//! owned by the JS driver (`lib/drivers/redis-native.js`, `node:net` / `node:tls`),
-//! which crosses into Rust once per batch of commands and once per chunk read
-//! (`binding::resp`); the tests here feed the codec bytes by hand.
+//! Redis replies (RESP2) without I/O: [`Decoder`] turns the bytes Redis answers into
+//! flat tokens. The socket is owned by the JS driver (`lib/drivers/redis-native.js`,
+//! `node:net` / `node:tls`), which crosses into Rust once per chunk read
+//! (`binding::resp`); the tests here feed the decoder bytes by hand.
 //!
-//! Replies come out flat, in parallel arrays (one entry per token): a kind, a text
-//! (bulk strings, status and error lines) and a number (integers, array lengths).
-//! An array token is followed by its elements' tokens, so a reader walks them in
-//! order without recursion in the decoder. Only whole top-level replies are handed
-//! out; the tokens of a reply still arriving stay inside.
-//!
-//! The parser is iterative (an explicit stack of open arrays), so hostile input
-//! cannot overflow the native stack, and it refuses replies deeper than
-//! [`MAX_DEPTH`], arrays longer than [`MAX_ARRAY`], replies of more than
-//! [`MAX_TOKENS`] tokens, lines longer than [`MAX_LINE`] and bulk strings longer
-//! than [`MAX_BULK`]. A partial line is not searched again from its start on the next
-//! chunk, and a bulk string is waited for by length. A protocol error is reported
-//! after the whole replies that came before it, which are still delivered.
+//! Requests are written by the driver itself, one string per batch: a command is an
+//! array of bulk strings, a few concatenations, which measured 0.3-0.4 µs for a GET
+//! against 1.5-2.3 µs for a crossing into Rust that returns the bytes as a Buffer.
 
 /// Deepest nesting of arrays accepted (polykv's own commands nest two deep: SCAN).
 pub const MAX_DEPTH: usize = 32;
@@ -265,124 +254,6 @@ fn number(line: &[u8]) -> Result<i64, String> {
         .ok_or_else(|| "a number out of range in a reply".into())
 }
 
-/// Operation codes of [`Encoder::batch`], mirrored in `lib/drivers/redis-native.js`.
-pub mod op {
-    /// `GET key` (one text).
-    pub const GET: u8 = 0;
-    /// `SET key value` (two texts).
-    pub const SET: u8 = 1;
-    /// `SET key value PX ms` (two texts, one number).
-    pub const SET_PX: u8 = 2;
-    /// `EXISTS key` (one text).
-    pub const EXISTS: u8 = 3;
-    /// `DEL key` (one text).
-    pub const DEL: u8 = 4;
-    /// Any command: a number `n`, then `n` texts (the command name first).
-    pub const COMMAND: u8 = 5;
-}
-
-/// Writes commands as RESP arrays of bulk strings.
-#[derive(Debug, Default)]
-pub struct Encoder {
-    pub out: Vec<u8>,
-}
-
-impl Encoder {
-    /// Appends one command.
-    pub fn command<A: AsRef<[u8]>>(&mut self, args: &[A]) {
-        self.header(b'*', args.len() as u64);
-        for arg in args {
-            self.bulk(arg.as_ref());
-        }
-    }
-
-    fn header(&mut self, kind: u8, n: u64) {
-        self.out.push(kind);
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut n = n;
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.out.extend_from_slice(&digits[i..]);
-        self.out.extend_from_slice(b"\r\n");
-    }
-
-    fn bulk(&mut self, bytes: &[u8]) {
-        self.header(b'$', bytes.len() as u64);
-        self.out.extend_from_slice(bytes);
-        self.out.extend_from_slice(b"\r\n");
-    }
-
-    /// Appends a batch: `ops[i]` is an [`op`] code taking its arguments, in order,
-    /// from `texts` and `nums`. Returns how many commands were written.
-    pub fn batch<T: AsRef<[u8]>>(
-        &mut self,
-        ops: &[u8],
-        texts: &[T],
-        nums: &[f64],
-    ) -> Result<u32, String> {
-        let mut texts = texts.iter().map(AsRef::as_ref);
-        let mut nums = nums.iter().copied();
-        let mut text = || {
-            texts
-                .next()
-                .ok_or_else(|| "encode: fewer texts than the operations take".to_string())
-        };
-        let mut number = || {
-            nums.next()
-                .ok_or_else(|| "encode: fewer numbers than the operations take".to_string())
-        };
-        let size: usize = 64;
-        self.out.reserve(ops.len() * size);
-        for &code in ops {
-            match code {
-                op::GET | op::EXISTS | op::DEL => {
-                    let name: &[u8] = match code {
-                        op::GET => b"GET",
-                        op::EXISTS => b"EXISTS",
-                        _ => b"DEL",
-                    };
-                    let key = text()?;
-                    self.command(&[name, key]);
-                }
-                op::SET => {
-                    let (key, value) = (text()?, text()?);
-                    self.command(&[&b"SET"[..], key, value]);
-                }
-                op::SET_PX => {
-                    let (key, value, ms) = (text()?, text()?, number()?);
-                    // PX must be a positive integer: whole milliseconds, at least one.
-                    let ms = if ms.is_finite() && ms >= 1.0 {
-                        ms.ceil() as u64
-                    } else {
-                        1
-                    };
-                    self.command(&[&b"SET"[..], key, value, b"PX", ms.to_string().as_bytes()]);
-                }
-                op::COMMAND => {
-                    let n = number()?;
-                    if !(n >= 1.0 && n <= u32::MAX as f64 && n.fract() == 0.0) {
-                        return Err(format!("encode: a command of {n} arguments"));
-                    }
-                    self.header(b'*', n as u64);
-                    for _ in 0..n as u64 {
-                        let arg = text()?;
-                        self.bulk(arg);
-                    }
-                }
-                other => return Err(format!("encode: unknown operation {other}")),
-            }
-        }
-        Ok(ops.len() as u32)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,47 +269,6 @@ mod tests {
             nums: nums.to_vec(),
             count,
         }
-    }
-
-    #[test]
-    fn commands_are_arrays_of_bulk_strings() {
-        let mut e = Encoder::default();
-        e.command(&[&b"SET"[..], "ké".as_bytes(), b"{\"a\":1}", b"PX", b"1500"]);
-        assert_eq!(
-            e.out,
-            b"*5\r\n$3\r\nSET\r\n$3\r\nk\xc3\xa9\r\n$7\r\n{\"a\":1}\r\n$2\r\nPX\r\n$4\r\n1500\r\n"
-        );
-        let mut e = Encoder::default();
-        e.command(&[&b"GET"[..], b""]);
-        assert_eq!(e.out, b"*2\r\n$3\r\nGET\r\n$0\r\n\r\n");
-    }
-
-    #[test]
-    fn a_batch_is_encoded_in_order() {
-        let mut e = Encoder::default();
-        let texts = ["a", "1", "b", "2", "a", "b", "c", "SCAN", "0"];
-        let ops = [
-            op::SET,
-            op::SET_PX,
-            op::GET,
-            op::EXISTS,
-            op::DEL,
-            op::COMMAND,
-        ];
-        assert_eq!(e.batch(&ops, &texts, &[0.4, 2.0]), Ok(6));
-        let expected = concat!(
-            "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n",
-            "*5\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n$2\r\nPX\r\n$1\r\n1\r\n",
-            "*2\r\n$3\r\nGET\r\n$1\r\na\r\n",
-            "*2\r\n$6\r\nEXISTS\r\n$1\r\nb\r\n",
-            "*2\r\n$3\r\nDEL\r\n$1\r\nc\r\n",
-            "*2\r\n$4\r\nSCAN\r\n$1\r\n0\r\n",
-        );
-        assert_eq!(String::from_utf8(e.out).unwrap(), expected);
-        let mut e = Encoder::default();
-        assert!(e.batch(&[op::SET], &["only the key"], &[]).is_err());
-        assert!(e.batch(&[9], &["x"], &[]).is_err());
-        assert!(e.batch(&[op::COMMAND], &["x"], &[0.5]).is_err());
     }
 
     #[test]

@@ -5,8 +5,8 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { createClient } from "redis";
-import { createClient as createClient4 } from "redis4";
+import { createClient, createCluster } from "redis";
+import { createClient as createClient4, createCluster as createCluster4 } from "redis4";
 import Redis from "ioredis";
 import polystore from "polystore";
 import kv from "../index.mjs";
@@ -103,7 +103,8 @@ if (URL) {
         assert.deepEqual((await root.prefix("a*").entries()), [["1", "a*1"]]);
         await root.prefix("a*").clear();
         await root.prefix("a[").clear();
-        assert.deepEqual((await root.keys()).sort(), ["[ab]1", "a1", "a?1", "a\\1", "a\\\\1", "a^1", "ab1", "ab]1", "b1"]);
+        const expected = ["[ab]1", "a1", "a?1", "a\\1", "a\\\\1", "a^1", "ab1", "ab]1", "b1"];
+        assert.deepEqual((await root.keys()).sort(), expected);
         await root.clear();
         assert.deepEqual(await root.keys(), []);
         await root.close();
@@ -202,9 +203,28 @@ if (URL) {
 
     it("refuses an ioredis Cluster with a clear error", () => {
       const cluster = new Redis.Cluster([{ host: "127.0.0.1", port: 1 }], { lazyConnect: true });
-      assert.throws(() => kv(cluster), /ioredis Cluster is not supported/);
+      assert.throws(() => kv(cluster), {
+        code: "ERR_POLYKV_CLIENT",
+        message: /^\[polykv\] \[REDIS\] an ioredis Cluster is not supported/,
+      });
       cluster.disconnect();
     });
+
+    // Over a cluster, keys() would list one master's share and clear() fail with
+    // CROSSSLOT: refused at kv() time, before anything connects (no cluster needed).
+    for (const [name, make] of [
+      ["v5", createCluster],
+      ["v4", createCluster4],
+    ]) {
+      it(`refuses a node-redis ${name} createCluster() client at kv() time, without connecting`, () => {
+        const cluster = make({ rootNodes: [{ url: URL }] });
+        assert.throws(() => kv(cluster), {
+          code: "ERR_POLYKV_CLIENT",
+          message: /^\[polykv\] \[REDIS\] a node-redis cluster .*not supported.*single-node client or a redis:\/\/ URL/,
+        });
+        assert.equal(cluster.isOpen, false);
+      });
+    }
 
     it("a client that cannot connect rejects the first call instead of crashing", async () => {
       const client = createClient({ url: "redis://127.0.0.1:1", socket: { reconnectStrategy: false } });

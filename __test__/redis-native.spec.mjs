@@ -2,7 +2,7 @@
 // see. Needs POLYKV_TEST_REDIS_URL (.ci/services.sh); the reliability test starts
 // and kills its own redis-server on a free loopback port. Every test works under its
 // own random key prefix; the one that empties a whole database uses database 8.
-import { after, before, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -14,7 +14,6 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "redis";
 import polystore from "polystore";
 import kv from "../index.mjs";
-import RedisNativeDriver from "../lib/drivers/redis-native.js";
 import { serviceUrl } from "./fixtures/service.mjs";
 
 const URL_ = serviceUrl("POLYKV_TEST_REDIS_URL", "redis (native)");
@@ -120,466 +119,546 @@ if (URL_) {
   const raw = await rawClient();
   after(() => raw.close());
 
-  // Every test but TLS runs over both engines (see lib/drivers/redis-native.js): the
-  // libuv one (the default in Node) and the redis-crate thread.
-  for (const engine of ["loop", "thread"]) {
-    describe(`engine: ${engine}`, () => {
-      const saved = process.env.POLYKV_REDIS_ENGINE;
-      before(() => (process.env.POLYKV_REDIS_ENGINE = engine));
-      after(() => (saved === undefined ? delete process.env.POLYKV_REDIS_ENGINE : (process.env.POLYKV_REDIS_ENGINE = saved)));
+  describe("redis:// native: construction", () => {
+    it("is type REDIS for a string and for a URL object, and connects lazily", async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      assert.equal(store.type, "REDIS");
+      const fromUrl = kv(new URL(URL_), { prefix });
+      assert.equal(fromUrl.type, "REDIS");
+      await store.set("a", 1);
+      assert.equal(await fromUrl.get("a"), 1);
+      await store.clear();
+      await Promise.all([store.close(), fromUrl.close()]);
+    });
 
-      describe("redis:// native: construction", () => {
-        it("is type REDIS for a string and for a URL object, and connects lazily", async () => {
-          const prefix = unique();
-          const store = kv(URL_, { prefix });
-          assert.equal(store.type, "REDIS");
-          const fromUrl = kv(new URL(URL_), { prefix });
-          assert.equal(fromUrl.type, "REDIS");
-          await store.set("a", 1);
-          assert.equal(await fromUrl.get("a"), 1);
-          await store.clear();
-          await Promise.all([store.close(), fromUrl.close()]);
-        });
+    it("refuses a malformed URL at kv() time, without repeating the password", () => {
+      assert.throws(
+        () => kv("redis://:hunter2@127.0.0.1:6379/notadb"),
+        (error) =>
+          error.code === "ERR_POLYKV_CLIENT" &&
+          /^\[polykv\] \[REDIS\] invalid Redis URL/.test(error.message) &&
+          !error.message.includes("hunter2"),
+      );
+      assert.throws(() => kv("redis://"), { code: "ERR_POLYKV_CLIENT" });
+    });
 
-        it("runs get/set/has/del on the engine asked for (libuv by default in Node)", async () => {
-          const driver = new RedisNativeDriver(URL_);
-          assert.equal(driver.ENGINE, engine);
-          await driver.close();
-          const tls = new RedisNativeDriver(URL_.replace(/^redis:/, "rediss:"));
-          assert.equal(tls.ENGINE, "thread", "TLS always goes to the redis crate");
-          await tls.close();
-        });
+    it("rejects each call within a bounded time when nothing listens, with a clear error", async () => {
+      const port = await freePort();
+      const store = kv(`redis://:hunter2@127.0.0.1:${port}/0`);
+      const started = Date.now();
+      const results = await Promise.allSettled([store.get("a"), store.set("b", 1), store.has("c"), store.keys()]);
+      assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+      for (const result of results) {
+        assert.equal(result.status, "rejected");
+        assert.equal(result.reason.code, "ERR_POLYKV_CONNECTION");
+        assert.match(result.reason.message, new RegExp(`cannot connect to redis://127\\.0\\.0\\.1:${port}/0`));
+        assert.ok(!result.reason.message.includes("hunter2"), result.reason.message);
+      }
+      await store.close();
+    });
 
-        it("refuses a malformed URL at kv() time, without repeating the password", () => {
-          assert.throws(
-            () => kv("redis://:hunter2@127.0.0.1:6379/notadb"),
-            (error) => error instanceof TypeError && /\[polykv\] \[redis\]/.test(error.message) && !error.message.includes("hunter2"),
-          );
-        });
+    it("selects the database in the URL", async () => {
+      const prefix = unique();
+      const store = kv(withDb(URL_, 8), { prefix });
+      await store.set("k", "in db 8");
+      const db8 = await rawClient(withDb(URL_, 8));
+      assert.equal(await db8.get(`${prefix}k`), '"in db 8"');
+      assert.equal(await raw.get(`${prefix}k`), null);
+      await store.clear();
+      await Promise.all([store.close(), db8.close()]);
+    });
+  });
 
-        it("rejects each call within a bounded time when nothing listens, with a clear error", async () => {
-          const port = await freePort();
-          const store = kv(`redis://:hunter2@127.0.0.1:${port}/0`);
-          const started = Date.now();
-          const results = await Promise.allSettled([store.get("a"), store.set("b", 1), store.has("c"), store.keys()]);
-          assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
-          for (const result of results) {
-            assert.equal(result.status, "rejected");
-            assert.match(result.reason.message, new RegExp(`cannot connect to redis://127\\.0\\.0\\.1:${port}/0`));
-            assert.ok(!result.reason.message.includes("hunter2"), result.reason.message);
-          }
-          await store.close();
-        });
+  describe("redis:// native: on the wire, shared with polystore over node-redis", () => {
+    it("polystore reads what polykv wrote, and polykv reads what polystore wrote", async () => {
+      const prefix = unique();
+      const ours = kv(URL_, { prefix });
+      const theirs = polystore(createClient({ url: URL_ }), { prefix });
+      const value = { name: "Ünïcode ✓", list: [1, 2.5, null, true], nested: { deep: "" } };
+      await ours.set("from-polykv", value);
+      await theirs.set("from-polystore", value);
+      assert.deepEqual(await theirs.get("from-polykv"), value);
+      assert.deepEqual(await ours.get("from-polystore"), value);
+      assert.equal(await theirs.has("from-polykv"), true);
+      assert.deepEqual((await ours.keys()).sort(), ["from-polykv", "from-polystore"]);
+      assert.deepEqual((await theirs.keys()).sort(), ["from-polykv", "from-polystore"]);
+      await ours.del("from-polystore");
+      assert.equal(await theirs.get("from-polystore"), null);
+      await ours.clear();
+      await Promise.all([ours.close(), theirs.close()]);
+    });
 
-        it("selects the database in the URL", async () => {
-          const prefix = unique();
-          const store = kv(withDb(URL_, 8), { prefix });
-          await store.set("k", "in db 8");
-          const db8 = await rawClient(withDb(URL_, 8));
-          assert.equal(await db8.get(`${prefix}k`), '"in db 8"');
-          assert.equal(await raw.get(`${prefix}k`), null);
-          await store.clear();
-          await Promise.all([store.close(), db8.close()]);
-        });
-      });
+    it("stores the full key and the JSON text, as polystore does", async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      await store.set("k", { a: [1, "x"] });
+      await store.set("zero", 0);
+      assert.equal(await raw.get(`${prefix}k`), '{"a":[1,"x"]}');
+      assert.equal(await raw.get(`${prefix}zero`), "0");
+      assert.equal(await raw.ttl(`${prefix}k`), -1);
+      await store.clear();
+      await store.close();
+    });
 
-      describe("redis:// native: on the wire, shared with polystore over node-redis", () => {
-        it("polystore reads what polykv wrote, and polykv reads what polystore wrote", async () => {
-          const prefix = unique();
-          const ours = kv(URL_, { prefix });
-          const theirs = polystore(createClient({ url: URL_ }), { prefix });
-          const value = { name: "Ünïcode ✓", list: [1, 2.5, null, true], nested: { deep: "" } };
-          await ours.set("from-polykv", value);
-          await theirs.set("from-polystore", value);
-          assert.deepEqual(await theirs.get("from-polykv"), value);
-          assert.deepEqual(await ours.get("from-polystore"), value);
-          assert.equal(await theirs.has("from-polykv"), true);
-          assert.deepEqual((await ours.keys()).sort(), ["from-polykv", "from-polystore"]);
-          assert.deepEqual((await theirs.keys()).sort(), ["from-polykv", "from-polystore"]);
-          await ours.del("from-polystore");
-          assert.equal(await theirs.get("from-polystore"), null);
-          await ours.clear();
-          await Promise.all([ours.close(), theirs.close()]);
-        });
+    it("writes keys and values of any Unicode as UTF-8, with lengths in bytes", async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      const key = "ké✓𝄞\r\n$1\r\n";
+      await store.set(key, { text: "é€𝄞\r\n*1\r\n" });
+      await store.set("lone", "\ud800"); // JSON text escapes a lone surrogate
+      assert.equal(await raw.get(`${prefix}${key}`), '{"text":"é€𝄞\\r\\n*1\\r\\n"}');
+      assert.deepEqual(await store.get(key), { text: "é€𝄞\r\n*1\r\n" });
+      assert.deepEqual((await store.keys()).sort(), [key, "lone"].sort());
+      assert.equal(await store.get("lone"), "\ud800");
+      await store.clear();
+      await store.close();
+    });
 
-        it("stores the full key and the JSON text, as polystore does", async () => {
-          const prefix = unique();
-          const store = kv(URL_, { prefix });
-          await store.set("k", { a: [1, "x"] });
-          await store.set("zero", 0);
-          assert.equal(await raw.get(`${prefix}k`), '{"a":[1,"x"]}');
-          assert.equal(await raw.get(`${prefix}zero`), "0");
-          assert.equal(await raw.ttl(`${prefix}k`), -1);
-          await store.clear();
-          await store.close();
-        });
+    it("expires with millisecond precision (PX), where polystore rounds to seconds", async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      await store.set("short", "v", { expires: 0.3 });
+      const pttl = await raw.pTTL(`${prefix}short`);
+      assert.ok(pttl > 0 && pttl <= 300, `PTTL ${pttl}`);
+      // A window a busy 2-core machine can meet: visible right after, gone soon after.
+      await store.set("tiny", "v", { expires: "250ms" });
+      assert.equal(await store.get("tiny"), "v");
+      await sleep(400);
+      assert.equal(await store.get("tiny"), null);
+      assert.equal(await store.has("tiny"), false);
+      await store.set("default", "v"); // store default: never
+      assert.equal(await raw.pTTL(`${prefix}default`), -1);
+      const expiring = store.expires("2s");
+      await expiring.set("two", 2);
+      const two = await raw.pTTL(`${prefix}two`);
+      assert.ok(two > 1000 && two <= 2000, `PTTL ${two}`);
+      await store.clear();
+      await store.close();
+    });
+  });
 
-        it("expires with millisecond precision (PX), where polystore rounds to seconds", async () => {
-          const prefix = unique();
-          const store = kv(URL_, { prefix });
-          await store.set("short", "v", { expires: 0.3 });
-          const pttl = await raw.pTTL(`${prefix}short`);
-          assert.ok(pttl > 0 && pttl <= 300, `PTTL ${pttl}`);
-          // A window a busy 2-core machine can meet: visible right after, gone soon after.
-          await store.set("tiny", "v", { expires: "250ms" });
-          assert.equal(await store.get("tiny"), "v");
-          await sleep(400);
-          assert.equal(await store.get("tiny"), null);
-          assert.equal(await store.has("tiny"), false);
-          await store.set("default", "v"); // store default: never
-          assert.equal(await raw.pTTL(`${prefix}default`), -1);
-          const expiring = store.expires("2s");
-          await expiring.set("two", 2);
-          const two = await raw.pTTL(`${prefix}two`);
-          assert.ok(two > 1000 && two <= 2000, `PTTL ${two}`);
-          await store.clear();
-          await store.close();
-        });
-      });
+  describe("redis:// native: prefixes, listing and clear", () => {
+    it("treats glob characters in a prefix as plain characters", async () => {
+      const base = unique();
+      const tricky = kv(URL_, { prefix: `${base}a*[b]?\\:` });
+      // Keys an unescaped pattern `a*[b]?\:*` would also match (or a literal one misses).
+      const others = ["aXbY\\:1", "a*bZ\\:2", "a*[b]Z\\:3", "ab?\\:4"];
+      for (const key of others) await raw.set(`${base}${key}`, '"other"');
+      await tricky.set("mine", 1);
+      await tricky.set("also:mine", 2);
+      assert.deepEqual((await tricky.keys()).sort(), ["also:mine", "mine"]);
+      assert.deepEqual((await tricky.entries()).sort(), [["also:mine", 2], ["mine", 1]]);
+      await tricky.clear();
+      assert.deepEqual(await tricky.keys(), []);
+      for (const key of others) assert.equal(await raw.get(`${base}${key}`), '"other"', key);
+      const rest = kv(URL_, { prefix: base });
+      await rest.clear();
+      await Promise.all([tricky.close(), rest.close()]);
+    });
 
-      describe("redis:// native: prefixes, listing and clear", () => {
-        it("treats glob characters in a prefix as plain characters", async () => {
-          const base = unique();
-          const tricky = kv(URL_, { prefix: `${base}a*[b]?\\:` });
-          // Keys an unescaped pattern `a*[b]?\:*` would also match (or a literal one misses).
-          const others = ["aXbY\\:1", "a*bZ\\:2", "a*[b]Z\\:3", "ab?\\:4"];
-          for (const key of others) await raw.set(`${base}${key}`, '"other"');
-          await tricky.set("mine", 1);
-          await tricky.set("also:mine", 2);
-          assert.deepEqual((await tricky.keys()).sort(), ["also:mine", "mine"]);
-          assert.deepEqual((await tricky.entries()).sort(), [["also:mine", 2], ["mine", 1]]);
-          await tricky.clear();
-          assert.deepEqual(await tricky.keys(), []);
-          for (const key of others) assert.equal(await raw.get(`${base}${key}`), '"other"', key);
-          const rest = kv(URL_, { prefix: base });
-          await rest.clear();
-          await Promise.all([tricky.close(), rest.close()]);
-        });
+    it("clear() removes only its own prefix; with no prefix, only its own database", async () => {
+      const base = unique();
+      const a = kv(URL_, { prefix: `${base}a:` });
+      const b = kv(URL_, { prefix: `${base}b:` });
+      await Promise.all([a.set("1", 1), a.set("2", 2), b.set("1", 1)]);
+      await a.clear();
+      assert.deepEqual(await a.keys(), []);
+      assert.deepEqual(await b.keys(), ["1"]);
 
-        it("clear() removes only its own prefix; with no prefix, only its own database", async () => {
-          const base = unique();
-          const a = kv(URL_, { prefix: `${base}a:` });
-          const b = kv(URL_, { prefix: `${base}b:` });
-          await Promise.all([a.set("1", 1), a.set("2", 2), b.set("1", 1)]);
-          await a.clear();
-          assert.deepEqual(await a.keys(), []);
-          assert.deepEqual(await b.keys(), ["1"]);
+      const whole = kv(withDb(URL_, 8));
+      await whole.set("x", 1);
+      await whole.clear();
+      assert.deepEqual(await whole.keys(), []);
+      assert.equal(await b.get("1"), 1, "database 0 untouched");
+      await b.clear();
+      await Promise.all([a.close(), b.close(), whole.close()]);
+    });
 
-          const whole = kv(withDb(URL_, 8));
-          await whole.set("x", 1);
-          await whole.clear();
-          assert.deepEqual(await whole.keys(), []);
-          assert.equal(await b.get("1"), 1, "database 0 untouched");
-          await b.clear();
-          await Promise.all([a.close(), b.close(), whole.close()]);
-        });
+    it("lists and iterates thousands of keys (many SCAN steps), each once", async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      const n = 2500;
+      await Promise.all(Array.from({ length: n }, (_, i) => store.set(`k${i}`, i)));
+      const keys = await store.keys();
+      assert.equal(keys.length, n);
+      assert.equal(new Set(keys).size, n);
+      const seen = new Map();
+      for await (const [key, value] of store) seen.set(key, value);
+      assert.equal(seen.size, n);
+      assert.equal(seen.get("k1234"), 1234);
+      const values = await store.values();
+      assert.equal(values.reduce((sum, v) => sum + v, 0), (n * (n - 1)) / 2);
+      await store.clear();
+      assert.equal((await store.keys()).length, 0);
+      await store.close();
+    });
+  });
 
-        it("lists and iterates thousands of keys (many SCAN steps), each once", async () => {
-          const prefix = unique();
-          const store = kv(URL_, { prefix });
-          const n = 2500;
-          await Promise.all(Array.from({ length: n }, (_, i) => store.set(`k${i}`, i)));
-          const keys = await store.keys();
-          assert.equal(keys.length, n);
-          assert.equal(new Set(keys).size, n);
-          const seen = new Map();
-          for await (const [key, value] of store) seen.set(key, value);
-          assert.equal(seen.size, n);
-          assert.equal(seen.get("k1234"), 1234);
-          const values = await store.values();
-          assert.equal(values.reduce((sum, v) => sum + v, 0), (n * (n - 1)) / 2);
-          await store.clear();
-          assert.equal((await store.keys()).length, 0);
-          await store.close();
-        });
-      });
+  describe("redis:// native: batching", () => {
+    it("keeps the order of calls made without awaiting in between", async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      const writes = [];
+      for (let i = 0; i < 500; i++) writes.push(store.set("k", i));
+      const read = store.get("k");
+      const removed = store.del("k");
+      const after = store.get("k");
+      await Promise.all(writes);
+      assert.equal(await read, 499);
+      await removed;
+      assert.equal(await after, null);
+      // Across ticks too: a write queued before a listing is visible to it.
+      store.set("late", 1);
+      assert.deepEqual(await store.keys(), ["late"]);
+      await store.clear();
+      await store.close();
+    });
 
-      describe("redis:// native: batching", () => {
-        it("keeps the order of calls made without awaiting in between", async () => {
-          const prefix = unique();
-          const store = kv(URL_, { prefix });
-          const writes = [];
-          for (let i = 0; i < 500; i++) writes.push(store.set("k", i));
-          const read = store.get("k");
-          const removed = store.del("k");
-          const after = store.get("k");
-          await Promise.all(writes);
-          assert.equal(await read, 499);
-          await removed;
-          assert.equal(await after, null);
-          // Across ticks too: a write queued before a listing is visible to it.
-          store.set("late", 1);
-          assert.deepEqual(await store.keys(), ["late"]);
-          await store.clear();
-          await store.close();
-        });
+    it("an operation that fails in a batch rejects alone; the others in the batch succeed", async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      await raw.lPush(`${prefix}list`, "x"); // not a string: GET answers WRONGTYPE
+      await raw.set(`${prefix}text`, "not json");
+      const results = await Promise.allSettled([
+        store.set("a", 1),
+        store.get("list"),
+        store.get("a"),
+        store.get("text"),
+        store.has("list"),
+        store.get("missing"),
+      ]);
+      assert.deepEqual(results[0], { status: "fulfilled", value: "a" });
+      assert.equal(results[1].status, "rejected");
+      assert.match(results[1].reason.message, /^\[polykv\] \[REDIS\] WRONGTYPE/);
+      assert.equal(results[1].reason.code, "ERR_POLYKV_BACKEND");
+      assert.match(results[1].reason.message, /list/);
+      assert.deepEqual(results[2], { status: "fulfilled", value: 1 });
+      assert.equal(results[3].status, "rejected");
+      assert.match(results[3].reason.message, /not valid JSON/);
+      assert.equal(results[3].reason.code, "ERR_POLYKV_CORRUPT");
+      assert.deepEqual(results[4], { status: "fulfilled", value: true });
+      assert.deepEqual(results[5], { status: "fulfilled", value: null });
+      await store.clear();
+      await store.close();
+    });
 
-        it("an operation that fails in a batch rejects alone; the others in the batch succeed", async () => {
-          const prefix = unique();
-          const store = kv(URL_, { prefix });
-          await raw.lPush(`${prefix}list`, "x"); // not a string: GET answers WRONGTYPE
-          await raw.set(`${prefix}text`, "not json");
-          const results = await Promise.allSettled([
-            store.set("a", 1),
-            store.get("list"),
-            store.get("a"),
-            store.get("text"),
-            store.has("list"),
-            store.get("missing"),
-          ]);
-          assert.deepEqual(results[0], { status: "fulfilled", value: "a" });
-          assert.equal(results[1].status, "rejected");
-          assert.match(results[1].reason.message, /WRONGTYPE/);
-          assert.match(results[1].reason.message, /list/);
-          assert.deepEqual(results[2], { status: "fulfilled", value: 1 });
-          assert.equal(results[3].status, "rejected");
-          assert.match(results[3].reason.message, /not JSON/);
-          assert.deepEqual(results[4], { status: "fulfilled", value: true });
-          assert.deepEqual(results[5], { status: "fulfilled", value: null });
-          await store.clear();
-          await store.close();
-        });
+    it("a value that cannot be JSON-encoded rejects that call, names the key and sends nothing", async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      const cyclic = {};
+      cyclic.self = cyclic;
+      const results = await Promise.allSettled([store.set("good", 1), store.set("bad", cyclic), store.set("big", 10n)]);
+      assert.equal(results[0].status, "fulfilled");
+      assert.ok(results[1].reason instanceof TypeError);
+      assert.match(results[1].reason.message, /"bad"/);
+      assert.ok(results[2].reason instanceof TypeError);
+      assert.deepEqual(await store.keys(), ["good"]);
+      await store.clear();
+      await store.close();
+    });
 
-        it("a value that cannot be JSON-encoded rejects that call, names the key and sends nothing", async () => {
-          const prefix = unique();
-          const store = kv(URL_, { prefix });
-          const cyclic = {};
-          cyclic.self = cyclic;
-          const results = await Promise.allSettled([store.set("good", 1), store.set("bad", cyclic), store.set("big", 10n)]);
-          assert.equal(results[0].status, "fulfilled");
-          assert.ok(results[1].reason instanceof TypeError);
-          assert.match(results[1].reason.message, /"bad"/);
-          assert.ok(results[2].reason instanceof TypeError);
-          assert.deepEqual(await store.keys(), ["good"]);
-          await store.clear();
-          await store.close();
-        });
+    it("10 000 operations issued at once all settle correctly", async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      const n = 10_000;
+      const keys = await Promise.all(Array.from({ length: n }, (_, i) => store.set(`k${i}`, { i })));
+      assert.equal(keys[n - 1], `k${n - 1}`);
+      const values = await Promise.all(Array.from({ length: n }, (_, i) => store.get(`k${i}`)));
+      assert.ok(values.every((value, i) => value.i === i));
+      await store.clear();
+      await store.close();
+    });
 
-        it("10 000 operations issued at once all settle correctly", async () => {
-          const prefix = unique();
-          const store = kv(URL_, { prefix });
-          const n = 10_000;
-          const keys = await Promise.all(Array.from({ length: n }, (_, i) => store.set(`k${i}`, { i })));
-          assert.equal(keys[n - 1], `k${n - 1}`);
-          const values = await Promise.all(Array.from({ length: n }, (_, i) => store.get(`k${i}`)));
-          assert.ok(values.every((value, i) => value.i === i));
-          await store.clear();
-          await store.close();
-        });
+    it("a call made while a listing or clear() runs takes effect after it, as on one connection", async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      await store.set("old", 1);
+      const listing = store.keys();
+      const added = store.set("new", 2);
+      assert.deepEqual(await listing, ["old"]);
+      await added;
+      const cleared = store.clear();
+      const kept = store.set("after", 3);
+      await cleared;
+      await kept;
+      assert.deepEqual(await store.keys(), ["after"]);
+      await store.clear();
+      await store.close();
+    });
 
-        it("a call made while a listing or clear() runs takes effect after it, as on one connection", async () => {
-          const prefix = unique();
-          const store = kv(URL_, { prefix });
-          await store.set("old", 1);
-          const listing = store.keys();
-          const added = store.set("new", 2);
-          assert.deepEqual(await listing, ["old"]);
-          await added;
-          const cleared = store.clear();
-          const kept = store.set("after", 3);
-          await cleared;
-          await kept;
-          assert.deepEqual(await store.keys(), ["after"]);
-          await store.clear();
-          await store.close();
-        });
+    it("large values go out and come back whole (a reply read in many chunks)", async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      const big = { text: "é€𝄞".repeat(600_000) }; // ~5.4 MB of UTF-8
+      const many = Array.from({ length: 500 }, (_, i) => ({ i, pad: "x".repeat(10_000) }));
+      await Promise.all([store.set("big", big), ...many.map((value, i) => store.set(`m${i}`, value))]);
+      const [bigBack, ...manyBack] = await Promise.all([store.get("big"), ...many.map((_, i) => store.get(`m${i}`))]);
+      assert.equal(bigBack.text.length, big.text.length);
+      assert.ok(bigBack.text === big.text);
+      assert.ok(manyBack.every((value, i) => value.i === i && value.pad.length === 10_000));
+      assert.equal(await raw.strLen(`${prefix}big`), Buffer.byteLength(JSON.stringify(big)));
+      await store.clear();
+      await store.close();
+    });
 
-        it("large values go out and come back whole (a reply read in many chunks)", async () => {
-          const prefix = unique();
-          const store = kv(URL_, { prefix });
-          const big = { text: "é€𝄞".repeat(600_000) }; // ~5.4 MB of UTF-8
-          const many = Array.from({ length: 500 }, (_, i) => ({ i, pad: "x".repeat(10_000) }));
-          await Promise.all([store.set("big", big), ...many.map((value, i) => store.set(`m${i}`, value))]);
-          const [bigBack, ...manyBack] = await Promise.all([store.get("big"), ...many.map((_, i) => store.get(`m${i}`))]);
-          assert.equal(bigBack.text.length, big.text.length);
-          assert.ok(bigBack.text === big.text);
-          assert.ok(manyBack.every((value, i) => value.i === i && value.pad.length === 10_000));
-          assert.equal(await raw.strLen(`${prefix}big`), Buffer.byteLength(JSON.stringify(big)));
-          await store.clear();
-          await store.close();
-        });
+    const together = "group methods called together, behind a pending write, all see it and all finish";
+    it(together, { timeout: 10000 }, async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      store.set("a", 1);
+      const [keys, entries, values] = await Promise.all([store.keys(), store.entries(), store.values()]);
+      assert.deepEqual(keys, ["a"]);
+      assert.deepEqual(entries, [["a", 1]]);
+      assert.deepEqual(values, [1]);
+      await store.clear();
+      await store.close();
+    });
 
-        it("group methods called together, behind a pending write, all see it and all finish", { timeout: 10000 }, async () => {
-          const prefix = unique();
-          const store = kv(URL_, { prefix });
-          store.set("a", 1);
-          const [keys, entries, values] = await Promise.all([store.keys(), store.entries(), store.values()]);
-          assert.deepEqual(keys, ["a"]);
-          assert.deepEqual(entries, [["a", 1]]);
-          assert.deepEqual(values, [1]);
-          await store.clear();
-          await store.close();
-        });
+    it("after close(), calls reject with a clear error", async () => {
+      const store = kv(URL_, { prefix: unique() });
+      await store.set("a", 1);
+      await store.clear();
+      await store.close();
+      await assert.rejects(store.get("a"), { code: "ERR_POLYKV_CLOSED", message: /^\[polykv\] \[REDIS\] .*closed/ });
+      await assert.rejects(store.keys(), { code: "ERR_POLYKV_CLOSED" });
+    });
+  });
 
-        it("after close(), calls reject with a clear error", async () => {
-          const store = kv(URL_, { prefix: unique() });
-          await store.set("a", 1);
-          await store.clear();
-          await store.close();
-          await assert.rejects(store.get("a"), /closed/);
-          await assert.rejects(store.keys(), /closed/);
-        });
-      });
+  describe("redis:// native: the process", () => {
+    it("a worker thread ending with a store open and a call in flight ends cleanly", async () => {
+      const prefix = unique();
+      const script = `
+        const { Worker } = require("node:worker_threads");
+        const code = \`
+          const kv = require(\${JSON.stringify(${JSON.stringify(indexPath)})});
+          const url = \${JSON.stringify(${JSON.stringify(URL_)})};
+          const store = kv(url, { prefix: \${JSON.stringify(${JSON.stringify(prefix)})} });
+          store.set("k", 1).then(() => { store.get("k"); process.exit(0); });
+        \`;
+        const worker = new Worker(code, { eval: true });
+        worker.on("exit", (code) => console.log("worker exit " + code));
+      `;
+      const { code, signal, stdout, stderr } = await runNode(script);
+      assert.equal(signal, null, stderr);
+      assert.equal(code, 0, stderr);
+      assert.equal(stdout.trim(), "worker exit 0");
+      assert.equal(await raw.get(`${prefix}k`), "1", "the worker's write landed");
+      await raw.del(`${prefix}k`);
+    });
 
-      describe("redis:// native: the process", () => {
-        it("a worker thread ending with a store open and a call in flight ends cleanly", async () => {
-          const prefix = unique();
-          const script = `
-            const { Worker } = require("node:worker_threads");
-            const code = \`
-              const kv = require(\${JSON.stringify(${JSON.stringify(indexPath)})});
-              const store = kv(\${JSON.stringify(${JSON.stringify(URL_)})}, { prefix: \${JSON.stringify(${JSON.stringify(prefix)})} });
-              store.set("k", 1).then(() => { store.get("k"); process.exit(0); });
-            \`;
-            const worker = new Worker(code, { eval: true });
-            worker.on("exit", (code) => console.log("worker exit " + code));
-          `;
-          const { code, signal, stdout, stderr } = await runNode(script);
-          assert.equal(signal, null, stderr);
-          assert.equal(code, 0, stderr);
-          assert.equal(stdout.trim(), "worker exit 0");
-          assert.equal(await raw.get(`${prefix}k`), "1", "the worker's write landed");
-          await raw.del(`${prefix}k`);
-        });
+    it("an idle store does not keep Node running; a pending call does", async () => {
+      const script = `
+        const kv = require(${JSON.stringify(indexPath)});
+        const store = kv(${JSON.stringify(URL_)}, { prefix: ${JSON.stringify(unique())} });
+        store.set("k", "still here").then(() => store.get("k")).then((v) => { console.log(v); return store.del("k"); });
+      `;
+      const { code, stdout, stderr, ms } = await runNode(script);
+      assert.equal(code, 0, stderr);
+      assert.equal(stdout.trim(), "still here");
+      assert.ok(ms < 10000, `exited after ${ms} ms`);
+    });
+  });
 
-        it("an idle store does not keep Node running; a pending call does", async () => {
-          const script = `
-            const kv = require(${JSON.stringify(indexPath)});
-            const store = kv(${JSON.stringify(URL_)}, { prefix: ${JSON.stringify(unique())} });
-            store.set("k", "still here").then(() => store.get("k")).then((v) => { console.log(v); return store.del("k"); });
-          `;
-          const { code, stdout, stderr, ms } = await runNode(script);
-          assert.equal(code, 0, stderr);
-          assert.equal(stdout.trim(), "still here");
-          assert.ok(ms < 10000, `exited after ${ms} ms`);
-        });
-      });
+  describe("redis:// native: reliability", () => {
+    const server = spawnSync("redis-server", ["--version"]);
+    const available = server.status === 0;
+    const needsServer = { skip: !available && !process.env.CI && "redis-server is not installed" };
+    it("survives redis-server being killed and restarted under a 64-in-flight load", needsServer, async () => {
+      const port = await freePort();
+      const start = () => startRedis(port);
 
-      describe("redis:// native: reliability", () => {
-        const server = spawnSync("redis-server", ["--version"]);
-        const available = server.status === 0;
-        it("survives redis-server being killed and restarted under a 64-in-flight load", { skip: !available && !process.env.CI && "redis-server is not installed" }, async () => {
-          const port = await freePort();
-          const start = () => startRedis(port);
+      const unhandled = [];
+      const onUnhandled = (reason) => unhandled.push(reason);
+      process.on("unhandledRejection", onUnhandled);
 
-          const unhandled = [];
-          const onUnhandled = (reason) => unhandled.push(reason);
-          process.on("unhandledRejection", onUnhandled);
-
-          let server = await start();
-          const store = kv(`redis://127.0.0.1:${port}/0`, { prefix: "load:" });
-          const log = []; // { started, ended, ok, message }
-          let running = true;
-          let counter = 0;
-          const worker = async () => {
-            while (running) {
-              const i = counter++;
-              const started = performance.now();
-              try {
-                const op = i % 4;
-                if (op === 0) await store.set(`k${i % 500}`, { i });
-                else if (op === 1) await store.get(`k${i % 500}`);
-                else if (op === 2) await store.has(`k${i % 500}`);
-                else await store.del(`k${(i + 250) % 500}`);
-                log.push({ started, ended: performance.now(), ok: true });
-              } catch (error) {
-                log.push({ started, ended: performance.now(), ok: false, message: error.message });
-                await sleep(5); // a real client backs off a little
-              }
-            }
-          };
+      let server = await start();
+      const store = kv(`redis://127.0.0.1:${port}/0`, { prefix: "load:" });
+      const log = []; // { started, ended, ok, message }
+      let running = true;
+      let counter = 0;
+      const worker = async () => {
+        while (running) {
+          const i = counter++;
+          const started = performance.now();
           try {
-            const workers = Array.from({ length: 64 }, worker);
-            await sleep(700);
-            const killed = performance.now();
-            server.kill("SIGKILL");
-            await new Promise((resolve) => server.once("exit", resolve));
-            await sleep(700);
-            server = await start();
-            const back = performance.now();
-            await sleep(1500);
-            running = false;
-            await Promise.all(workers);
-            const end = performance.now();
-
-            const before = log.filter((entry) => entry.ended < killed);
-            const failures = log.filter((entry) => !entry.ok);
-            const late = log.filter((entry) => entry.started > back + 500);
-            assert.ok(before.length > 500 && before.every((entry) => entry.ok), "all good before the kill");
-            assert.ok(failures.length > 0, "calls fail while the server is down");
-            for (const failure of failures) {
-              assert.ok(failure.ended >= killed, `a failure before the kill: ${failure.message}`);
-              // Failed calls were in flight or issued while down (a reconnect attempt may
-              // be refused just before the new server listens: up to 100 ms later).
-              assert.ok(failure.started <= back + 200, `a failure ${Math.round(failure.started - back)} ms after the restart: ${failure.message}`);
-              assert.match(failure.message, /\[polykv\] \[redis\]/);
-            }
-            assert.ok(late.length > 500 && late.every((entry) => entry.ok), "full service after the restart");
-            const slowest = log.reduce((max, entry) => Math.max(max, entry.ended - entry.started), 0);
-            assert.ok(slowest < 3000, `a call took ${Math.round(slowest)} ms`);
-            assert.ok(end - killed < 10000);
-            await sleep(50);
-            assert.deepEqual(unhandled, []);
-          } finally {
-            running = false;
-            process.off("unhandledRejection", onUnhandled);
-            await store.close();
-            server.kill("SIGKILL");
+            const op = i % 4;
+            if (op === 0) await store.set(`k${i % 500}`, { i });
+            else if (op === 1) await store.get(`k${i % 500}`);
+            else if (op === 2) await store.has(`k${i % 500}`);
+            else await store.del(`k${(i + 250) % 500}`);
+            log.push({ started, ended: performance.now(), ok: true });
+          } catch (error) {
+            log.push({ started, ended: performance.now(), ok: false, message: error.message });
+            await sleep(5); // a real client backs off a little
           }
-        });
+        }
+      };
+      try {
+        const workers = Array.from({ length: 64 }, worker);
+        await sleep(700);
+        const killed = performance.now();
+        server.kill("SIGKILL");
+        await new Promise((resolve) => server.once("exit", resolve));
+        await sleep(700);
+        server = await start();
+        const back = performance.now();
+        await sleep(1500);
+        running = false;
+        await Promise.all(workers);
+        const end = performance.now();
 
-        it("a write bigger than the socket buffers, sent while the server is not reading, completes once it reads again", { skip: !available && !process.env.CI && "redis-server is not installed" }, async () => {
-          await withPrivateRedis(async (server, store) => {
-            await store.set("warm", 1); // connected
-            server.kill("SIGSTOP");
-            const text = "x".repeat(20_000_000); // far more than the kernel buffers hold
-            const write = store.set("big", text);
-            const read = store.get("warm");
-            await sleep(300);
-            server.kill("SIGCONT");
-            assert.equal(await write, "big");
-            assert.equal(await read, 1);
-            assert.equal((await store.get("big")).length, text.length);
-          });
-        });
+        const before = log.filter((entry) => entry.ended < killed);
+        const failures = log.filter((entry) => !entry.ok);
+        const late = log.filter((entry) => entry.started > back + 500);
+        assert.ok(before.length > 500 && before.every((entry) => entry.ok), "all good before the kill");
+        assert.ok(failures.length > 0, "calls fail while the server is down");
+        for (const failure of failures) {
+          assert.ok(failure.ended >= killed, `a failure before the kill: ${failure.message}`);
+          // Failed calls were in flight or issued while down (a reconnect attempt may
+          // be refused just before the new server listens: up to 100 ms later).
+          const late = Math.round(failure.started - back);
+          assert.ok(failure.started <= back + 200, `a failure ${late} ms after the restart: ${failure.message}`);
+          assert.match(failure.message, /\[polykv\] \[REDIS\]/);
+        }
+        assert.ok(late.length > 500 && late.every((entry) => entry.ok), "full service after the restart");
+        const slowest = log.reduce((max, entry) => Math.max(max, entry.ended - entry.started), 0);
+        assert.ok(slowest < 3000, `a call took ${Math.round(slowest)} ms`);
+        assert.ok(end - killed < 10000);
+        await sleep(50);
+        assert.deepEqual(unhandled, []);
+      } finally {
+        running = false;
+        process.off("unhandledRejection", onUnhandled);
+        await store.close();
+        server.kill("SIGKILL");
+      }
+    });
 
-        it("rejects calls to a server that stopped answering (SIGSTOP) within the 10 s reply timeout, then recovers", { skip: !available && !process.env.CI && "redis-server is not installed" }, async () => {
-          await withPrivateRedis(async (server, store) => {
-            await store.set("a", 1);
-            server.kill("SIGSTOP");
-            const started = performance.now();
-            const results = await Promise.allSettled([store.get("a"), store.set("b", 2)]);
-            const waited = performance.now() - started;
-            for (const result of results) {
-              assert.equal(result.status, "rejected");
-              assert.match(result.reason.message, /\[polykv\] \[redis\]/);
-            }
-            assert.ok(waited >= 9000 && waited < 13000, `rejected after ${Math.round(waited)} ms`);
-            server.kill("SIGCONT");
-            assert.equal(await store.get("a"), 1);
-          });
-        });
+    const big = "a write bigger than the socket buffers, sent while the server is not reading, completes once it reads";
+    it(big, needsServer, async () => {
+      await withPrivateRedis(async (server, store) => {
+        await store.set("warm", 1); // connected
+        server.kill("SIGSTOP");
+        const text = "x".repeat(20_000_000); // far more than the kernel buffers hold
+        const write = store.set("big", text);
+        const read = store.get("warm");
+        await sleep(300);
+        server.kill("SIGCONT");
+        assert.equal(await write, "big");
+        assert.equal(await read, 1);
+        assert.equal((await store.get("big")).length, text.length);
       });
     });
-  }
+
+    const stopped = "rejects calls to a server that stopped answering (SIGSTOP) within the 10 s timeout, recovers";
+    it(stopped, needsServer, async () => {
+      await withPrivateRedis(async (server, store) => {
+        await store.set("a", 1);
+        server.kill("SIGSTOP");
+        const started = performance.now();
+        const results = await Promise.allSettled([store.get("a"), store.set("b", 2)]);
+        const waited = performance.now() - started;
+        for (const result of results) {
+          assert.equal(result.status, "rejected");
+          assert.match(result.reason.message, /\[polykv\] \[REDIS\]/);
+        }
+        assert.ok(waited >= 9000 && waited < 13000, `rejected after ${Math.round(waited)} ms`);
+        server.kill("SIGCONT");
+        assert.equal(await store.get("a"), 1);
+      });
+    });
+  });
+
+  describe("redis:// native: a server that breaks the protocol", () => {
+    // A fake Redis on loopback that answers the first request of each connection
+    // with `reply`; resolves { port, close }.
+    function fakeRedis(reply) {
+      return new Promise((resolve) => {
+        const sockets = new Set();
+        const server = createServer((socket) => {
+          sockets.add(socket);
+          socket.on("error", () => {});
+          socket.once("data", () => socket.write(reply));
+        });
+        server.listen(0, "127.0.0.1", () =>
+          resolve({
+            port: server.address().port,
+            close: () => {
+              for (const socket of sockets) socket.destroy();
+              return new Promise((done) => server.close(done));
+            },
+          }),
+        );
+      });
+    }
+
+    for (const [name, reply] of [
+      ["20 000 nested arrays", "*1\r\n".repeat(20_000)],
+      ["a line that never ends", "+" + "a".repeat(200_000)],
+      ["an unknown reply type", "?garbage\r\n"],
+    ]) {
+      it(`${name}: every call rejects with a connection error, and the process lives on`, async () => {
+        const fake = await fakeRedis(reply);
+        const store = kv(`redis://127.0.0.1:${fake.port}/0`);
+        try {
+          const results = await Promise.allSettled([store.get("a"), store.set("b", 1), store.has("c"), store.keys()]);
+          for (const result of results) {
+            assert.equal(result.status, "rejected");
+            assert.equal(result.reason.code, "ERR_POLYKV_CONNECTION", result.reason.message);
+            assert.match(result.reason.message, /^\[polykv\] \[REDIS\] lost the connection to .*protocol/);
+          }
+          // The next call connects again (and meets the same server).
+          await assert.rejects(store.get("a"), { code: "ERR_POLYKV_CONNECTION" });
+        } finally {
+          await store.close();
+          await fake.close();
+        }
+      });
+    }
+
+    it("a whole reply followed by garbage: the whole one is delivered, the rest reject", async () => {
+      const fake = await fakeRedis(":1\r\n$-1\r\n?garbage\r\n");
+      const store = kv(`redis://127.0.0.1:${fake.port}/0`);
+      try {
+        const results = await Promise.allSettled([store.has("a"), store.get("b"), store.get("c")]);
+        assert.deepEqual(results[0], { status: "fulfilled", value: true });
+        assert.deepEqual(results[1], { status: "fulfilled", value: null });
+        assert.equal(results[2].status, "rejected");
+        assert.equal(results[2].reason.code, "ERR_POLYKV_CONNECTION");
+      } finally {
+        await store.close();
+        await fake.close();
+      }
+    });
+  });
 
   describe("rediss:// native (TLS)", () => {
-    const tools = spawnSync("openssl", ["version"]).status === 0 && spawnSync("redis-server", ["--version"]).status === 0;
-    it("connects over TLS with the password from the URL; refuses an unknown authority and a wrong password", { skip: !tools && !process.env.CI && "openssl or redis-server is missing" }, async () => {
+    const has = (tool, flag) => spawnSync(tool, [flag]).status === 0;
+    const tools = has("openssl", "version") && has("redis-server", "--version");
+    const needsTools = { skip: !tools && !process.env.CI && "openssl or redis-server is missing" };
+    const name = "connects over TLS with the password from the URL; refuses an unknown authority and a wrong password";
+    it(name, needsTools, async () => {
       const dir = mkdtempSync(join(tmpdir(), "polykv-tls-"));
       const openssl = (...args) => {
         const result = spawnSync("openssl", args, { cwd: dir });
         assert.equal(result.status, 0, String(result.stderr));
       };
-      openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=polykv test CA");
-      openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
+      const key = ["-newkey", "rsa:2048", "-nodes"];
+      const days = ["-days", "2"];
+      openssl("req", "-x509", ...key, "-keyout", "ca.key", "-out", "ca.pem", ...days, "-subj", "/CN=polykv test CA");
+      openssl("req", ...key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
       writeFileSync(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-      openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf");
+      const ca = ["-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"];
+      openssl("x509", "-req", "-in", "server.csr", ...ca, "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf");
       const port = await freePort();
       const server = spawn(
         "redis-server",
-        ["--port", "0", "--tls-port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--requirepass", "s3cret",
-         "--tls-cert-file", "server.pem", "--tls-key-file", "server.key", "--tls-ca-cert-file", "ca.pem", "--tls-auth-clients", "no"],
+        [
+          ...["--port", "0", "--tls-port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+          ...["--requirepass", "s3cret", "--tls-cert-file", "server.pem", "--tls-key-file", "server.key"],
+          ...["--tls-ca-cert-file", "ca.pem", "--tls-auth-clients", "no"],
+        ],
         { cwd: dir, stdio: "ignore" },
       );
       try {
@@ -596,9 +675,11 @@ if (URL_) {
         const good = await runNode(script(`rediss://:s3cret@127.0.0.1:${port}/0`), 20000, trusted);
         assert.equal(good.stdout.trim(), '{"secure":true}', good.stderr);
         const wrongPassword = await runNode(script(`rediss://:wr0ng@127.0.0.1:${port}/0`), 20000, trusted);
-        assert.match(wrongPassword.stdout, /^ERROR \[polykv\] \[redis\] cannot connect to rediss:\/\/127\.0\.0\.1:\d+\/0: .*(auth|password)/i);
+        const refused = /^ERROR \[polykv\] \[REDIS\] cannot connect to rediss:\/\/127\.0\.0\.1:\d+\/0: .*(auth|passw)/i;
+        assert.match(wrongPassword.stdout, refused);
         assert.ok(!wrongPassword.stdout.includes("wr0ng"));
-        const unknownAuthority = await runNode(script(`rediss://:s3cret@127.0.0.1:${port}/0`), 20000, { SSL_CERT_FILE: null });
+        const url = `rediss://:s3cret@127.0.0.1:${port}/0`;
+        const unknownAuthority = await runNode(script(url), 20000, { SSL_CERT_FILE: null });
         assert.match(unknownAuthority.stdout, /^ERROR .*(certificate|issuer)/i);
       } finally {
         server.kill("SIGKILL");

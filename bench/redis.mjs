@@ -1,7 +1,8 @@
 // Bench rows for Redis, against the server in POLYKV_TEST_REDIS_URL:
 //
-// - kv("redis://…"): polykv's native backend (Rust, redis crate on tokio; the calls of
-//   one tick go to Redis as one pipeline) vs polystore over a node-redis v5 client.
+// - kv("redis://…"): polykv's native backend (a socket owned by JS, the RESP codec in
+//   Rust; the calls of one tick go to Redis as one write) vs polystore over a node-redis
+//   v5 client.
 // - node-redis client: polykv and polystore over the same kind of node-redis client.
 // - anchors, in the polykv column, vs the same polystore row: node-redis used directly
 //   (JSON.stringify + SET/GET/EXISTS/DEL, no store layer) and keyv over @keyv/redis.

@@ -3,8 +3,9 @@
 //! Boundary rules (measured on the target machines, see README "Design"):
 //! - In-process backends (SQLite, JSON file, folder) answer through *sync* napi calls
 //!   (~0.3 µs a crossing); the JS facade wraps them in its own `async` methods.
-//!   tokio is only for network backends (Redis); Redis's hot path even skips it in
-//!   Node and runs on Node's own event loop (`binding::redis_loop`).
+//!   Network backends own their socket in JS (`node:net`, Node's and Bun's event
+//!   loop) and cross into Rust for the protocol only: Redis's RESP codec
+//!   (`backend::resp`) is one sync call per batch written and per chunk read.
 //! - Values cross the boundary as JSON text produced and parsed by V8
 //!   (`JSON.stringify` is ~5x cheaper than walking JS objects from Rust).
 //!   Rust never walks JS objects.

@@ -1,210 +1,231 @@
 "use strict";
-// REDIS over a redis:// or rediss:// URL: the native backend. node-redis and ioredis
-// client objects go to lib/drivers/redis.js instead.
+// REDIS over a redis:// or rediss:// URL: the native backend, in Node and Bun alike.
+// node-redis and ioredis client objects go to lib/drivers/redis.js instead.
 //
-// Two Rust engines answer the same calls with the same onAnswers callback:
-// - RedisLoop (src/binding/redis_loop.rs) for get/set/has/del over redis:// in Node:
-//   the socket is written from this thread and watched by Node's event loop, so an
-//   awaited call costs one round trip and no thread hand-off;
-// - RedisNative (src/backend/redis.rs, the redis crate on a tokio thread) for the
-//   group methods (keys, entries, clear, iteration), for rediss:// (TLS), in runtimes
-//   without libuv (Bun), and for everything when POLYKV_REDIS_ENGINE=thread.
-// With both, a group method first waits until every operation sent before it is
-// answered, and operations issued while it runs wait for it: calls take effect in
-// the order they were made, as on one connection.
+// One engine: this file owns one socket per store (`node:net`, or `node:tls` for
+// rediss://), watched by the runtime's own event loop. A tick's commands go out as
+// one string, written at once (request(), below: building it here measured faster
+// than a crossing into Rust that returns a Buffer). Replies are read by Rust
+// (src/backend/resp.rs, an iterative parser with caps, through src/binding/resp.rs):
+// one sync call per chunk read returns the whole replies in it as one flat array of
+// (kind, payload) pairs, matched here to the calls in the order they were written.
+// Nothing runs on another thread.
 //
-// Why the queue: an awaited async napi call costs 18-40 µs here, more than a Redis
-// round trip, so one crossing per operation would be slower than node-redis. Every
-// get/set/has/del issued in the same tick is queued, and the queue crosses into Rust
-// once (parallel arrays: op codes, keys, values, expiries), where it goes to Redis as
-// one pipeline. Each operation's promise is settled from its own slot of the reply,
-// so one failing operation (e.g. WRONGTYPE on a key holding a list) rejects alone.
-// Awaiting each call in turn makes batches of one: the same cost as a plain call.
+// Why the queue: one crossing and one write per operation would cost more than the
+// round trip. Every get/set/has/del issued in the same tick is queued, and the queue
+// is flushed from a microtask, right after the code that issued the operations
+// yields: 64 callers that each await in a loop make batches of 64 (setImmediate
+// would catch the same but add an event-loop turn to every awaited call). Each
+// operation is settled from its own reply, so one failing operation (e.g. WRONGTYPE
+// on a key holding a list) rejects alone. Awaiting each call makes batches of one.
 //
-// The queue is flushed from a microtask, i.e. right after the code that issued the
-// operations yields: 64 callers that each await in a loop make batches of 64
-// (setImmediate would catch the same but add an event-loop turn to every awaited
-// call). Operations reach Redis in the order they were issued; group calls (keys,
-// entries, clear, iteration) first send what is queued before them.
+// Order: everything goes out on the one connection, in the order it was issued, and
+// Redis answers one connection in order. Group methods (keys, entries, values,
+// clear, each page of an iteration) are several round trips (SCAN steps, MGET,
+// UNLINK): while one runs, the calls issued after it wait behind it, so a listing
+// never sees a write issued after it, as with one connection and one command.
 //
-// Answers come back through one callback per store (onAnswers, below), not one
-// promise per crossing: a napi promise costs a threadsafe function of its own.
+// Failure (docs/behaviour.md §24): connecting (TCP, TLS, AUTH, SELECT) gives up after
+// CONNECT_TIMEOUT; after a failed attempt calls fail at once for RETRY_AFTER; a reply
+// overdue by REPLY_TIMEOUT drops the connection. A dropped connection rejects every
+// call waiting on it (a write whose fate is unknown is never replayed) and the next
+// call connects again. The socket is unref'd while no reply is awaited, so an idle
+// store never keeps the process alive.
 //
-// On the wire (CONTRACT §24), shared with polystore over node-redis: key = the full
-// key, value = JSON text, expiry = the Redis TTL, set with PX (milliseconds).
+// On the wire (docs/behaviour.md §24), shared with polystore over node-redis: key =
+// the full key, value = JSON text, expiry = the Redis TTL, set with PX (milliseconds).
 
+const net = require("node:net");
+const tls = require("node:tls");
+const { readFileSync } = require("node:fs");
 const native = require("../../native.js");
 const { capabilities } = require("../contract.js");
-const { remainingMs } = require("../rules.js");
+const { decode } = require("../json.js");
+const { polykvError } = require("../errors.js");
+const { remainingMs, scanPattern } = require("../rules.js");
 
+const TYPE = "REDIS";
+// Redis keeps ms TTLs and drops expired keys itself; SCAN lists in no order.
 const CAPS = capabilities({ expiresItself: true, atomic: true });
-
+const CONNECT_TIMEOUT = 2000; // ms, for TCP + TLS + AUTH + SELECT
+const REPLY_TIMEOUT = 10000; // ms, for the oldest reply awaited
+const RETRY_AFTER = 100; // ms after a failed connect during which calls fail at once
 // A batch this long is sent at once, without waiting for the end of the tick, so a
 // burst of thousands of calls reaches Redis in pieces while JS is still queuing.
-// (Smaller chunks measured slower at 64 calls in flight: each crossing costs a wake-up.)
 const CHUNK = 1024;
+const SCAN_COUNT = "1000"; // keys per SCAN step (a hint); also the most keys per MGET and UNLINK
+const BATCH = 1000;
 
+// What a command of a batch is: how request() writes it and how its reply is read.
 const GET = 0;
 const SET = 1;
-const HAS = 2;
-const DEL = 3;
+const SET_PX = 2;
+const EXISTS = 3;
+const DEL = 4;
+const COMMAND = 5;
+
+// Token kinds of RespDecoder.feed (src/backend/resp.rs `Kind`; BROKEN: src/binding/resp.rs).
+const NIL = 0;
+const BULK = 1;
+const STATUS = 2;
+const INT = 3;
+const ERROR = 4;
+const ARRAY = 5;
+const OK = 6;
+const BROKEN = 255;
+
+// The request text of a batch (RESP arrays of bulk strings): `ops[i]` takes its
+// arguments in order from `texts` (GET, EXISTS, DEL: the key; SET: key and value;
+// SET_PX: the same, then milliseconds from `nums`; COMMAND: a count from `nums`,
+// then that many texts, the command's name first).
+const HEADS = [
+  "*2\r\n$3\r\nGET\r\n",
+  "*3\r\n$3\r\nSET\r\n",
+  "*5\r\n$3\r\nSET\r\n",
+  "*2\r\n$6\r\nEXISTS\r\n",
+  "*2\r\n$3\r\nDEL\r\n",
+];
+const bulk = (text) => "$" + Buffer.byteLength(text) + "\r\n" + text + "\r\n";
+function request(ops, texts, nums) {
+  let out = "";
+  let t = 0;
+  let n = 0;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i];
+    if (op === COMMAND) {
+      const count = nums[n++];
+      out += "*" + count + "\r\n";
+      for (let j = 0; j < count; j++) out += bulk(texts[t++]);
+      continue;
+    }
+    out += HEADS[op] + bulk(texts[t++]);
+    if (op === SET) out += bulk(texts[t++]);
+    else if (op === SET_PX) out += bulk(texts[t++]) + "$2\r\nPX\r\n" + bulk(String(Math.ceil(nums[n++])));
+  }
+  return out;
+}
 
 function isRedisUrl(input) {
   const href = input instanceof URL ? input.href : input;
   return typeof href === "string" && /^rediss?:\/\//i.test(href);
 }
 
-function parse(key, text) {
+// The URL with anything between `://` and the last `@` of the authority replaced.
+function hidePassword(href) {
+  const start = href.indexOf("://") + 3;
+  const slash = href.indexOf("/", start);
+  const end = slash < 0 ? href.length : slash;
+  const at = href.lastIndexOf("@", end - 1);
+  return at < start ? href : `${href.slice(0, start)}***@${href.slice(at + 1)}`;
+}
+
+/** Where and how to connect: `redis[s]://[[user]:password@]host[:port][/db]`. */
+function parseUrl(href) {
+  const invalid = (why) => polykvError("ERR_POLYKV_CLIENT", TYPE, `invalid Redis URL ${hidePassword(href)}: ${why}`);
+  let url;
   try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new Error(`[polykv] [redis] the value at "${key}" is not JSON (${error.message}); was it written by another program?`);
+    url = new URL(href);
+  } catch {
+    throw invalid("it cannot be parsed");
+  }
+  const secure = url.protocol.toLowerCase() === "rediss:";
+  if (!url.hostname) throw invalid("it names no host");
+  const path = decodeURIComponent(url.pathname.replace(/^\//, ""));
+  if (path !== "" && !/^\d{1,9}$/.test(path)) throw invalid(`the database "${path}" is not a number`);
+  const port = url.port === "" ? 6379 : Number(url.port);
+  const db = path === "" ? 0 : Number(path);
+  let username;
+  let password;
+  try {
+    username = decodeURIComponent(url.username);
+    password = decodeURIComponent(url.password);
+  } catch {
+    throw invalid("the credentials are not URL-encoded");
+  }
+  return {
+    secure,
+    host: url.hostname.replace(/^\[(.*)\]$/, "$1"), // IPv6 without brackets
+    port,
+    db,
+    username,
+    password,
+    label: `${secure ? "rediss" : "redis"}://${url.hostname}:${port}/${db}`,
+  };
+}
+
+// The trusted authorities for rediss://: the runtime's, plus SSL_CERT_FILE's when set
+// (as OpenSSL-based clients honour it).
+function certificates() {
+  const file = process.env.SSL_CERT_FILE;
+  return file ? [...tls.rootCertificates, readFileSync(file, "utf8")] : undefined;
+}
+
+// The tokens of the chunk being read (RespDecoder.feed: pairs of kind and payload),
+// and where reading is.
+let tokens;
+let at = 0;
+
+// The next reply as a JS value: a string (bulk, status), a number, null, an array,
+// or an Error for an error reply inside an array. Arrays nest at most 32 deep.
+function value() {
+  const kind = tokens[at];
+  const payload = tokens[at + 1];
+  at += 2;
+  switch (kind) {
+    case BULK:
+    case STATUS:
+    case INT:
+      return payload;
+    case OK:
+      return "OK";
+    case ERROR:
+      return new Error(payload);
+    case ARRAY: {
+      const list = new Array(payload);
+      for (let j = 0; j < list.length; j++) list[j] = value();
+      return list;
+    }
+    default:
+      return null;
   }
 }
 
-// The operations of one tick, waiting to cross into Rust together.
+// Commands written together, waiting for their replies. `ops[i]` says how to read
+// reply i; `keys[i]` names what it was about in messages.
 class Batch {
   ops = [];
   keys = [];
-  values = []; // JSON text, one per SET, in order
-  expires = []; // milliseconds (0: never), one per SET
+  texts = []; // arguments, in order (request())
+  nums = []; // PX milliseconds and argument counts, in order
   resolve = [];
   reject = [];
-  engine = null;
-  settled = false;
-  onSettled = null; // called once answered, when a group method waits for it
-}
-
-// Batches sent to Rust and not answered yet, by id. Module-wide, so the answer
-// callback holds no store; a batch holds the engine it went to (batch.engine), so an
-// engine with answers to give is not collected.
-const pending = new Map();
-let lastId = 0;
-
-// Called by Rust (through one threadsafe function per store) with the batches one
-// pipeline round answered; see src/binding/redis.rs for the layout. Must not throw.
-function onAnswers(ids, failures, values, errorSlots, errorMessages) {
-  let offset = 0;
-  let nextError = 0;
-  for (let b = 0; b < ids.length; b++) {
-    const batch = pending.get(ids[b]);
-    pending.delete(ids[b]);
-    if (batch === undefined) continue;
-    batch.settled = true;
-    batch.onSettled?.();
-    const failure = failures[b];
-    if (failure !== null) {
-      for (const reject of batch.reject) reject(new Error(failure));
-      continue;
-    }
-    const { ops, keys, resolve, reject } = batch;
-    for (let i = 0; i < ops.length; i++, offset++) {
-      if (nextError < errorSlots.length && errorSlots[nextError] === offset) {
-        reject[i](new Error(`${errorMessages[nextError++]} (key "${keys[i]}")`));
-        continue;
-      }
-      const op = ops[i];
-      const text = values[offset];
-      if (op === GET) {
-        if (text === null) resolve[i](null);
-        else {
-          let value;
-          try {
-            value = parse(keys[i], text);
-          } catch (error) {
-            reject[i](error);
-            continue;
-          }
-          resolve[i](value);
-        }
-      } else if (op === HAS) resolve[i](text !== null);
-      else resolve[i]();
-    }
-  }
+  next = 0; // the command whose reply comes next
+  sentAt = 0;
+  handshake = null; // for AUTH/SELECT: called with an error text, or null when done
 }
 
 class RedisNativeDriver {
-  type = "REDIS";
+  type = TYPE;
   caps = CAPS;
-  #native; // RedisNative: group methods, and everything when #hot is null
-  #hot = null; // RedisLoop: get/set/has/del, when available
-  #batch = null;
-  #lastSent = null; // the last batch sent to #hot
-  #groups = 0; // group methods running on #native while #hot holds operations back
-  #flush = () => this.#send();
+  #config;
+  #socket = null;
+  #open = false; // connected and past AUTH/SELECT
+  #decoder = null;
+  #sent = []; // batches written, oldest first from #head, each waiting for replies
+  #head = 0;
+  #unsent = []; // [request text, batch] waiting for the connection to be ready
+  #timers = null; // { connect, replies } while a socket exists
+  #failed = null; // { at, message } of the last failed connect
+  #batch = null; // this tick's operations, not sent yet
+  #busy = false; // a group method runs: what is issued now waits in #held
+  #held = []; // batches and group methods waiting behind it, in order
+  #idle = []; // resolved when no reply is awaited (close)
+  #closed = false;
+  #closing = null;
+  #flush = () => this.#sendQueued();
 
   constructor(input) {
-    const url = input instanceof URL ? input.href : String(input);
-    try {
-      this.#native = new native.RedisNative(url, onAnswers);
-      // Bun is ruled out by name too: it may define libuv symbols only as stubs.
-      const loop =
-        !/^rediss:/i.test(url) && process.env.POLYKV_REDIS_ENGINE !== "thread" && !process.versions.bun && native.RedisLoop.available();
-      if (loop) this.#hot = new native.RedisLoop(url, onAnswers);
-    } catch (error) {
-      throw new TypeError(error.message);
-    }
-  }
-
-  // Which engine runs get/set/has/del: "loop" (RedisLoop) or "thread" (RedisNative).
-  get ENGINE() {
-    return this.#hot === null ? "thread" : "loop";
-  }
-
-  // Runs a group method on #native after what was issued before it, holding back
-  // what is issued while it runs (see the header).
-  async #group(run) {
-    this.#send();
-    if (this.#hot === null) return run();
-    this.#groups++;
-    try {
-      const last = this.#lastSent;
-      if (last !== null && !last.settled) {
-        await new Promise((resolve) => {
-          const before = last.onSettled; // another group method may wait on it too
-          last.onSettled = before === null ? resolve : () => (before(), resolve());
-        });
-      }
-      return await run();
-    } finally {
-      if (--this.#groups === 0) this.#send();
-    }
-  }
-
-  #start() {
-    queueMicrotask(this.#flush);
-    return (this.#batch = new Batch());
-  }
-
-  #push(op, key) {
-    const batch = this.#batch ?? this.#start();
-    batch.ops.push(op);
-    batch.keys.push(key);
-    const done = new Promise((resolve, reject) => {
-      batch.resolve.push(resolve);
-      batch.reject.push(reject);
-    });
-    if (batch.ops.length >= CHUNK) this.#send();
-    return done;
-  }
-
-  // Sends the queued batch, if any (also called by the group methods to keep order).
-  #send() {
-    const batch = this.#batch;
-    if (batch === null || this.#groups > 0) return;
-    this.#batch = null;
-    const id = (lastId = (lastId + 1) >>> 0);
-    const engine = this.#hot ?? this.#native;
-    try {
-      engine.exec(id, Uint8Array.from(batch.ops), batch.keys, batch.values, batch.expires);
-    } catch (error) {
-      batch.settled = true;
-      for (const reject of batch.reject) reject(new Error(error.message));
-      return;
-    }
-    batch.engine = engine;
-    this.#lastSent = batch;
-    pending.set(id, batch);
+    this.#config = parseUrl(input instanceof URL ? input.href : String(input));
   }
 
   get(key) {
@@ -212,15 +233,11 @@ class RedisNativeDriver {
   }
 
   set(key, text, expiresAt) {
-    const ms = remainingMs(expiresAt) ?? 0;
-    const batch = this.#batch ?? this.#start();
-    batch.values.push(text);
-    batch.expires.push(ms);
-    return this.#push(SET, key);
+    return this.#write(key, text, remainingMs(expiresAt));
   }
 
   has(key) {
-    return this.#push(HAS, key);
+    return this.#push(EXISTS, key);
   }
 
   del(key) {
@@ -229,48 +246,440 @@ class RedisNativeDriver {
 
   async *iterate(prefix = "") {
     const seen = new Set(); // SCAN may return a key twice
+    const pattern = scanPattern(prefix);
     let cursor = "0";
     do {
-      const page = await this.#group(() => this.#native.page(prefix, cursor));
-      cursor = page.cursor;
-      for (let i = 0; i < page.keys.length; i++) {
-        const key = page.keys[i];
-        if (seen.has(key)) continue;
-        seen.add(key);
-        yield [key, parse(key, page.values[i])];
+      const page = await this.#group(async () => {
+        const [next, found] = await this.#scan(pattern, cursor);
+        return [next, await this.#values(found.filter((key) => !seen.has(key)))];
+      });
+      cursor = page[0];
+      for (const entry of page[1]) {
+        if (seen.has(entry[0])) continue;
+        seen.add(entry[0]);
+        yield entry;
       }
     } while (cursor !== "0");
   }
 
   keys(prefix = "") {
-    return this.#group(() => this.#native.keys(prefix));
+    return this.#group(() => this.#allKeys(scanPattern(prefix)));
   }
 
-  async entries(prefix = "") {
-    const { keys, values } = await this.#group(() => this.#native.entries(prefix));
-    return keys.map((key, i) => [key, parse(key, values[i])]);
+  entries(prefix = "") {
+    return this.#group(async () => this.#values(await this.#allKeys(scanPattern(prefix))));
   }
 
   async values(prefix = "") {
-    const { keys, values } = await this.#group(() => this.#native.entries(prefix));
-    return values.map((text, i) => parse(keys[i], text));
+    return (await this.entries(prefix)).map((entry) => entry[1]);
   }
 
   // Only the keys under the prefix (the whole selected database for ""), by SCAN +
   // UNLINK; never FLUSHALL, which would empty every database on the server.
   async clear(prefix = "") {
-    await this.#group(() => this.#native.clear(prefix));
+    const pattern = scanPattern(prefix);
+    await this.#group(async () => {
+      let cursor = "0";
+      do {
+        const [next, found] = await this.#scan(pattern, cursor);
+        cursor = next;
+        for (let i = 0; i < found.length; i += BATCH) {
+          await this.#command(["UNLINK", ...found.slice(i, i + BATCH)], `UNLINK under "${prefix}"`);
+        }
+      } while (cursor !== "0");
+    });
   }
 
   // Redis expires keys itself.
   async prune() {}
 
-  async close() {
-    await this.#group(() => {
-      this.#hot?.close();
-      return this.#native.close();
+  // Waits for the calls issued before it, then closes the connection; later calls
+  // reject with ERR_POLYKV_CLOSED. Settles even when the server does not answer
+  // (after REPLY_TIMEOUT at worst).
+  close() {
+    if (this.#closing === null) {
+      const drained = this.#group(() => (this.#pending() ? new Promise((resolve) => this.#idle.push(resolve)) : null));
+      this.#closed = true;
+      this.#closing = drained.then(
+        () => this.#shut(),
+        () => this.#shut(),
+      );
+    }
+    return this.#closing;
+  }
+
+  // The one place a SET is made: `pxMs` null keeps the value forever.
+  #write(key, text, pxMs) {
+    const done = this.#push(pxMs === null ? SET : SET_PX, key);
+    const batch = this.#batch;
+    if (batch === null) return done; // closed: #push rejected
+    batch.texts.push(text);
+    if (pxMs !== null) batch.nums.push(pxMs);
+    return done;
+  }
+
+  #push(op, key) {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    let batch = this.#batch;
+    if (batch === null) {
+      batch = this.#batch = new Batch();
+      queueMicrotask(this.#flush);
+    } else if (batch.ops.length >= CHUNK) {
+      this.#sendQueued();
+      batch = this.#batch = new Batch();
+      queueMicrotask(this.#flush);
+    }
+    batch.ops.push(op);
+    batch.keys.push(key);
+    batch.texts.push(key);
+    return new Promise((resolve, reject) => {
+      batch.resolve.push(resolve);
+      batch.reject.push(reject);
     });
+  }
+
+  // Sends this tick's operations, or holds them behind a running group method.
+  #sendQueued() {
+    const batch = this.#batch;
+    if (batch === null) return;
+    this.#batch = null;
+    if (this.#busy) this.#held.push(batch);
+    else this.#send(batch);
+  }
+
+  // Runs `run` (which sends its own commands with #command) after everything issued
+  // before, holding back what is issued while it runs.
+  #group(run) {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    this.#sendQueued();
+    return new Promise((resolve, reject) => {
+      const item = { run, resolve, reject };
+      if (this.#busy) this.#held.push(item);
+      else this.#start(item);
+    });
+  }
+
+  #start(item) {
+    this.#busy = true;
+    const done = (settle) => (result) => {
+      settle(result);
+      this.#release();
+    };
+    let result;
+    try {
+      result = Promise.resolve(item.run());
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    result.then(done(item.resolve), done(item.reject));
+  }
+
+  // A group method ended: send what waited behind it, up to the next group method.
+  #release() {
+    this.#busy = false;
+    while (this.#held.length > 0) {
+      const item = this.#held.shift();
+      if (item instanceof Batch) this.#send(item);
+      else return this.#start(item);
+    }
+  }
+
+  // One command of a group method; resolves to its reply as a JS value.
+  #command(args, what) {
+    const batch = new Batch();
+    batch.ops.push(COMMAND);
+    batch.keys.push(what);
+    batch.nums.push(args.length);
+    for (const arg of args) batch.texts.push(arg);
+    const done = new Promise((resolve, reject) => {
+      batch.resolve.push(resolve);
+      batch.reject.push(reject);
+    });
+    this.#send(batch);
+    return done;
+  }
+
+  async #scan(pattern, cursor) {
+    const reply = await this.#command(["SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT], `SCAN "${pattern}"`);
+    if (!Array.isArray(reply) || typeof reply[0] !== "string" || !Array.isArray(reply[1])) {
+      throw this.#lost(`an unexpected reply to SCAN`);
+    }
+    return reply;
+  }
+
+  async #allKeys(pattern) {
+    const seen = new Set(); // SCAN may return a key twice
+    let cursor = "0";
+    do {
+      const [next, found] = await this.#scan(pattern, cursor);
+      cursor = next;
+      for (const key of found) seen.add(key);
+    } while (cursor !== "0");
+    return [...seen];
+  }
+
+  // [key, value] for each key that still exists, by MGET in chunks sent together.
+  async #values(keys) {
+    const chunks = [];
+    for (let i = 0; i < keys.length; i += BATCH) {
+      const slice = keys.slice(i, i + BATCH);
+      chunks.push(this.#command(["MGET", ...slice], `MGET "${slice[0]}"…`).then((texts) => [slice, texts]));
+    }
+    const entries = [];
+    for (const [slice, texts] of await Promise.all(chunks)) {
+      for (let j = 0; j < slice.length; j++) {
+        if (typeof texts[j] === "string") entries.push([slice[j], decode(TYPE, slice[j], texts[j])]);
+      }
+    }
+    return entries;
+  }
+
+  // Writes a batch on the connection (opening one if needed), or fails it at once.
+  #send(batch) {
+    if (this.#socket === null) {
+      const failed = this.#failed;
+      if (failed !== null && Date.now() - failed.at < RETRY_AFTER) {
+        return this.#fail([batch], polykvError("ERR_POLYKV_CONNECTION", TYPE, failed.message));
+      }
+      try {
+        this.#connect();
+      } catch (error) {
+        // e.g. an unreadable SSL_CERT_FILE
+        const message = `cannot connect to ${this.#config.label}: ${error.message}`;
+        this.#failed = { at: Date.now(), message };
+        this.#socket = null;
+        return this.#fail([batch], polykvError("ERR_POLYKV_CONNECTION", TYPE, message));
+      }
+    }
+    const text = request(batch.ops, batch.texts, batch.nums);
+    if (this.#open) this.#transmit(text, batch);
+    else this.#unsent.push([text, batch]);
+  }
+
+  #transmit(text, batch) {
+    batch.sentAt = Date.now();
+    if (this.#head === this.#sent.length) this.#socket.ref();
+    this.#sent.push(batch);
+    this.#socket.write(text);
+  }
+
+  #pending() {
+    return this.#head < this.#sent.length || this.#unsent.length > 0;
+  }
+
+  #connect() {
+    const { secure, host, port } = this.#config;
+    const ca = secure ? certificates() : undefined;
+    const socket = secure
+      ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ca })
+      : net.connect({ host, port });
+    this.#socket = socket;
+    this.#open = false;
+    this.#decoder = new native.RespDecoder();
+    const late = `no connection within ${CONNECT_TIMEOUT} ms`;
+    const connect = setTimeout(() => this.#connectFailed(socket, late), CONNECT_TIMEOUT);
+    const replies = setInterval(() => this.#checkReplies(socket), 1000);
+    connect.unref?.();
+    replies.unref?.();
+    this.#timers = { connect, replies };
+    socket.setNoDelay(true);
+    socket.once(secure ? "secureConnect" : "connect", () => this.#handshake(socket));
+    socket.on("data", (chunk) => this.#onData(socket, chunk));
+    socket.on("error", (error) => this.#onEnd(socket, error.message));
+    socket.on("close", () => this.#onEnd(socket, "the server closed the connection"));
+  }
+
+  // AUTH and SELECT, before anything else is written: a command sent before a
+  // failed SELECT would run in database 0.
+  #handshake(socket) {
+    if (socket !== this.#socket) return;
+    const { username, password, db } = this.#config;
+    const batch = new Batch();
+    if (password !== "") {
+      const args = username === "" ? ["AUTH", password] : ["AUTH", username, password];
+      batch.ops.push(COMMAND);
+      batch.nums.push(args.length);
+      batch.texts.push(...args);
+    }
+    if (db !== 0) {
+      batch.ops.push(COMMAND);
+      batch.nums.push(2);
+      batch.texts.push("SELECT", String(db));
+    }
+    if (batch.ops.length === 0) return this.#ready(socket);
+    let left = batch.ops.length;
+    batch.handshake = (error) => {
+      if (error !== null) this.#connectFailed(socket, error);
+      else if (--left === 0) this.#ready(socket);
+    };
+    this.#sent.push(batch);
+    batch.sentAt = Date.now();
+    socket.write(request(batch.ops, batch.texts, batch.nums));
+  }
+
+  #ready(socket) {
+    clearTimeout(this.#timers.connect);
+    this.#open = true;
+    this.#failed = null;
+    const unsent = this.#unsent;
+    this.#unsent = [];
+    for (const [text, batch] of unsent) this.#transmit(text, batch);
+    if (!this.#pending()) this.#settledAll(socket);
+  }
+
+  #onData(socket, chunk) {
+    if (socket !== this.#socket) return;
+    tokens = this.#decoder.feed(chunk);
+    at = 0;
+    let end = tokens.length;
+    const broken = end > 0 && tokens[end - 2] === BROKEN ? tokens[end - 1] : null;
+    if (broken !== null) end -= 2;
+    const sent = this.#sent;
+    while (at < end) {
+      const batch = sent[this.#head];
+      if (batch === undefined) return this.#lost("a reply to no command");
+      const i = batch.next++;
+      if (batch.next === batch.ops.length) {
+        sent[this.#head++] = undefined;
+      }
+      const kind = tokens[at];
+      if (batch.handshake !== null) {
+        const error = kind === ERROR ? tokens[at + 1] : null;
+        value();
+        batch.handshake(error);
+        if (socket !== this.#socket) return; // the handshake failed
+        continue;
+      }
+      if (kind === ERROR) {
+        const what = batch.ops[i] === COMMAND ? batch.keys[i] : `key "${batch.keys[i]}"`;
+        batch.reject[i](polykvError("ERR_POLYKV_BACKEND", TYPE, `${tokens[at + 1]} (${what})`));
+        at += 2;
+        continue;
+      }
+      switch (batch.ops[i]) {
+        case GET:
+          if (kind === BULK) {
+            const text = tokens[at + 1];
+            at += 2;
+            let result;
+            try {
+              result = decode(TYPE, batch.keys[i], text);
+            } catch (error) {
+              batch.reject[i](error);
+              break;
+            }
+            batch.resolve[i](result);
+          } else if (kind === NIL) {
+            at += 2;
+            batch.resolve[i](null);
+          } else {
+            value();
+            const why = `an unexpected reply to GET (key "${batch.keys[i]}")`;
+            batch.reject[i](polykvError("ERR_POLYKV_BACKEND", TYPE, why));
+          }
+          break;
+        case EXISTS:
+          batch.resolve[i](kind === INT && tokens[at + 1] > 0);
+          value();
+          break;
+        case COMMAND:
+          batch.resolve[i](value());
+          break;
+        default: // SET, SET_PX, DEL
+          value();
+          batch.resolve[i]();
+      }
+    }
+    tokens = null;
+    if (this.#head === sent.length) {
+      this.#sent = [];
+      this.#head = 0;
+      if (this.#unsent.length === 0) this.#settledAll(socket);
+    } else if (this.#head > 1024) {
+      // Under a steady load the queue may never drain: drop the answered front.
+      this.#sent = sent.slice(this.#head);
+      this.#head = 0;
+    }
+    if (broken !== null) this.#lost(`a reply broke the protocol: ${broken}`);
+  }
+
+  // No reply is awaited: let the process exit if nothing else holds it.
+  #settledAll(socket) {
+    socket.unref();
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const resolve of idle) resolve();
+  }
+
+  #checkReplies(socket) {
+    const oldest = this.#sent[this.#head];
+    if (socket === this.#socket && oldest !== undefined && Date.now() - oldest.sentAt > REPLY_TIMEOUT) {
+      if (this.#open) this.#lost(`no reply within ${REPLY_TIMEOUT} ms`);
+      else this.#connectFailed(socket, `no reply within ${REPLY_TIMEOUT} ms`);
+    }
+  }
+
+  #onEnd(socket, why) {
+    if (socket !== this.#socket) return;
+    if (this.#open) this.#lost(why);
+    else this.#connectFailed(socket, why);
+  }
+
+  #connectFailed(socket, why) {
+    if (socket !== this.#socket) return;
+    const message = `cannot connect to ${this.#config.label}: ${why}`;
+    this.#failed = { at: Date.now(), message };
+    this.#drop(polykvError("ERR_POLYKV_CONNECTION", TYPE, message));
+  }
+
+  // The connection is gone (or out of step): every call waiting on it fails. Returns
+  // the error, for a group method to throw.
+  #lost(why) {
+    const error = polykvError("ERR_POLYKV_CONNECTION", TYPE, `lost the connection to ${this.#config.label}: ${why}`);
+    this.#drop(error);
+    return error;
+  }
+
+  #drop(error) {
+    const socket = this.#socket;
+    if (socket === null) return;
+    this.#socket = null;
+    this.#open = false;
+    this.#decoder = null;
+    clearTimeout(this.#timers.connect);
+    clearInterval(this.#timers.replies);
+    this.#timers = null;
+    socket.destroy();
+    const waiting = this.#sent.slice(this.#head);
+    for (const [, batch] of this.#unsent) waiting.push(batch);
+    this.#sent = [];
+    this.#head = 0;
+    this.#unsent = [];
+    this.#fail(waiting, error);
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const resolve of idle) resolve();
+  }
+
+  // Rejects every call of the batches not answered yet.
+  #fail(batches, error) {
+    for (const batch of batches) {
+      if (batch.handshake !== null) continue;
+      for (let i = batch.next; i < batch.reject.length; i++) batch.reject[i](error);
+      batch.next = batch.reject.length;
+    }
+  }
+
+  #closedError() {
+    return polykvError("ERR_POLYKV_CLOSED", TYPE, `the store for ${this.#config.label} is closed`);
+  }
+
+  #shut() {
+    const socket = this.#socket;
+    if (socket === null) return;
+    this.#drop(this.#closedError());
+    socket.destroy();
   }
 }
 
-module.exports = { name: "REDIS", test: isRedisUrl, create: (url) => new RedisNativeDriver(url), RedisNativeDriver };
+module.exports = { name: TYPE, test: isRedisUrl, create: (url) => new RedisNativeDriver(url) };

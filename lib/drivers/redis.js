@@ -3,10 +3,14 @@
 //
 // - node-redis (`redis` npm, v4 and v5), connected or not: recognised as polystore
 //   does, by `pSubscribe` and `sSubscribe`; connected once by connect() if not open.
+//   A node-redis cluster (`createCluster()`) has them too and is refused at kv()
+//   time, before it connects: it is told apart by `getSlotRandomNode` and `masters`,
+//   which a single-node client lacks. Over a cluster, SCAN would list one master's
+//   share of the keys and UNLINK of keys in several slots fails with CROSSSLOT.
 // - ioredis (single node): recognised by its shape, `isCluster === false` plus
 //   `status`, `pipeline` and `sendCommand`. Its `keyPrefix` option is honoured.
-//   ioredis Cluster is refused with a clear error (SCAN and multi-key commands
-//   would need per-node and per-slot handling that nobody has tested here).
+//   ioredis Cluster is refused with a clear error too (SCAN and multi-key commands
+//   would need per-node and per-slot handling).
 //
 // On the wire (docs/behaviour.md §24), shared with polystore: key = the full key, value =
 // JSON text, expiry = the Redis TTL. We set it with PX (milliseconds); polystore's
@@ -31,6 +35,11 @@ const BATCH = 1000; // keys per MGET / UNLINK
 
 function isNodeRedis(input) {
   return Boolean(input && input.pSubscribe && input.sSubscribe);
+}
+
+// node-redis v4 and v5 `createCluster()`: slot routing that a single client lacks.
+function isNodeRedisCluster(input) {
+  return isNodeRedis(input) && typeof input.getSlotRandomNode === "function" && "masters" in input;
 }
 
 function isIoredis(input) {
@@ -89,12 +98,13 @@ class RedisDriver {
   #keyPrefix = "";
 
   constructor(input) {
+    if (isNodeRedisCluster(input)) {
+      const why = "a node-redis cluster (createCluster()) is not supported yet";
+      throw polykvError("ERR_POLYKV_CLIENT", "REDIS", `${why}; pass a single-node client or a redis:// URL`);
+    }
     if (isIoredis(input) && input.isCluster) {
-      throw polykvError(
-        "ERR_POLYKV_CLIENT",
-        "REDIS",
-        "an ioredis Cluster is not supported; pass a single-node ioredis or node-redis client, or a redis:// URL",
-      );
+      const why = "an ioredis Cluster is not supported yet";
+      throw polykvError("ERR_POLYKV_CLIENT", "REDIS", `${why}; pass a single-node client or a redis:// URL`);
     }
     this.#client = input;
     this.#lib = isNodeRedis(input) ? nodeRedis : ioredis;

@@ -2,8 +2,8 @@
 //! `Backend` trait below; the binding wraps any of them in one JS class.
 pub mod file;
 pub mod folder;
-pub mod redis;
-pub mod redis_wire;
+#[cfg(feature = "redis")]
+pub mod resp;
 pub mod sqlite;
 
 use crate::core::error::Result;

@@ -2,6 +2,6 @@
 
 pub mod core;
 mod error;
-pub mod redis;
-pub mod redis_loop;
+#[cfg(feature = "redis")]
+pub mod resp;
 pub mod store;

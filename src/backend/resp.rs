@@ -193,9 +193,7 @@ impl Decoder {
                     0 => self.element(Kind::Array, None, 0.0)?,
                     n if (1..=MAX_ARRAY).contains(&n) => {
                         if self.stack.len() >= MAX_DEPTH {
-                            return Err(format!(
-                                "a reply nested more than {MAX_DEPTH} arrays deep"
-                            ));
+                            return Err(format!("a reply nested more than {MAX_DEPTH} arrays deep"));
                         }
                         self.token(Kind::Array, None, n as f64)?;
                         self.stack.push(n);
@@ -273,22 +271,13 @@ mod tests {
 
     #[test]
     fn replies_parse_whole() {
-        assert_eq!(
-            all(b"+OK\r\n").replies,
-            tokens(&[Kind::Ok], &[None], &[0.0], 1)
-        );
+        assert_eq!(all(b"+OK\r\n").replies, tokens(&[Kind::Ok], &[None], &[0.0], 1));
         assert_eq!(
             all(b"+PONG\r\n").replies,
             tokens(&[Kind::Status], &[Some("PONG")], &[0.0], 1)
         );
-        assert_eq!(
-            all(b":-12\r\n").replies,
-            tokens(&[Kind::Int], &[None], &[-12.0], 1)
-        );
-        assert_eq!(
-            all(b"$-1\r\n").replies,
-            tokens(&[Kind::Nil], &[None], &[0.0], 1)
-        );
+        assert_eq!(all(b":-12\r\n").replies, tokens(&[Kind::Int], &[None], &[-12.0], 1));
+        assert_eq!(all(b"$-1\r\n").replies, tokens(&[Kind::Nil], &[None], &[0.0], 1));
         assert_eq!(
             all(b"$3\r\na\r\n\r\n").replies,
             tokens(&[Kind::Bulk], &[Some("a\r\n")], &[0.0], 1)
@@ -297,19 +286,9 @@ mod tests {
             all(b"-ERR no\r\n").replies,
             tokens(&[Kind::Error], &[Some("ERR no")], &[0.0], 1)
         );
-        assert_eq!(
-            all(b"*0\r\n").replies,
-            tokens(&[Kind::Array], &[None], &[0.0], 1)
-        );
+        assert_eq!(all(b"*0\r\n").replies, tokens(&[Kind::Array], &[None], &[0.0], 1));
         let scan = all(b"*2\r\n$1\r\n0\r\n*2\r\n$1\r\nx\r\n$-1\r\n:3\r\n").replies;
-        let kinds = [
-            Kind::Array,
-            Kind::Bulk,
-            Kind::Array,
-            Kind::Bulk,
-            Kind::Nil,
-            Kind::Int,
-        ];
+        let kinds = [Kind::Array, Kind::Bulk, Kind::Array, Kind::Bulk, Kind::Nil, Kind::Int];
         assert_eq!(
             scan,
             tokens(
@@ -392,23 +371,15 @@ mod tests {
     fn hostile_replies_hit_a_cap_instead_of_the_stack_or_memory() {
         let deep = b"*1\r\n".repeat(20_000);
         let fed = all(&deep);
-        assert!(
-            fed.error.as_deref().unwrap().contains("deep"),
-            "{:?}",
-            fed.error
-        );
+        assert!(fed.error.as_deref().unwrap().contains("deep"), "{:?}", fed.error);
         let fed = all(b"+OK\r\n*1\r\n*1\r\n");
         assert_eq!(
             (fed.replies.count, fed.error),
             (1, None),
             "nesting within the cap is fine"
         );
-        assert!(all(format!("*{}\r\n", MAX_ARRAY + 1).as_bytes())
-            .error
-            .is_some());
-        assert!(all(format!("${}\r\n", MAX_BULK + 1).as_bytes())
-            .error
-            .is_some());
+        assert!(all(format!("*{}\r\n", MAX_ARRAY + 1).as_bytes()).error.is_some());
+        assert!(all(format!("${}\r\n", MAX_BULK + 1).as_bytes()).error.is_some());
         assert!(all(b"*99999999999999999999\r\n").error.is_some());
         // A line that never ends is refused once it is too long, fed in pieces.
         let mut decoder = Decoder::new();
@@ -431,11 +402,7 @@ mod tests {
         for _ in 0..1000 {
             decoder.feed(b"abcdefgh");
         }
-        assert_eq!(
-            decoder.scanned,
-            decoder.buf.len(),
-            "the search resumes at the end"
-        );
+        assert_eq!(decoder.scanned, decoder.buf.len(), "the search resumes at the end");
         let fed = decoder.feed(b"\r\n");
         assert_eq!(fed.replies.texts, vec![Some("abcdefgh".repeat(1000))]);
     }

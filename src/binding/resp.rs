@@ -47,9 +47,7 @@ impl RespDecoder {
             out.set(at, u32::from(kind))?;
             match text {
                 Some(text) => out.set(at + 1, text)?,
-                None if kind == Kind::Int as u8 || kind == Kind::Array as u8 => {
-                    out.set(at + 1, num)?
-                }
+                None if kind == Kind::Int as u8 || kind == Kind::Array as u8 => out.set(at + 1, num)?,
                 None => out.set(at + 1, Null)?,
             }
             at += 2;

@@ -53,6 +53,7 @@ const RETRY_AFTER = 100; // ms after a failed connect during which calls fail at
 // A batch this long is sent at once, without waiting for the end of the tick, so a
 // burst of thousands of calls reaches Redis in pieces while JS is still queuing.
 const CHUNK = 1024;
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024); // see #connect
 const SCAN_COUNT = "1000"; // keys per SCAN step (a hint); also the most keys per MGET and UNLINK
 const BATCH = 1000;
 
@@ -470,9 +471,13 @@ class RedisNativeDriver {
   #connect() {
     const { secure, host, port } = this.#config;
     const ca = secure ? certificates() : undefined;
+    // Plain TCP reads into one reused buffer, handed to a callback (`onread`, in Node
+    // and Bun): no Buffer and no stream event per chunk, which measured ~20% of the CPU
+    // time of an awaited call; the decoder copies what it keeps.
+    const onread = { buffer: READ_BUFFER, callback: (n, buffer) => this.#onData(socket, buffer.subarray(0, n)) };
     const socket = secure
       ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ca })
-      : net.connect({ host, port });
+      : net.connect({ host, port, onread });
     this.#socket = socket;
     this.#open = false;
     this.#decoder = new native.RespDecoder();
@@ -484,7 +489,7 @@ class RedisNativeDriver {
     this.#timers = { connect, replies };
     socket.setNoDelay(true);
     socket.once(secure ? "secureConnect" : "connect", () => this.#handshake(socket));
-    socket.on("data", (chunk) => this.#onData(socket, chunk));
+    if (secure) socket.on("data", (chunk) => this.#onData(socket, chunk));
     socket.on("error", (error) => this.#onEnd(socket, error.message));
     socket.on("close", () => this.#onEnd(socket, "the server closed the connection"));
   }

@@ -4,8 +4,8 @@
 //! - In-process backends (SQLite, JSON file, folder) answer through *sync* napi calls
 //!   (~0.3 µs a crossing); the JS facade wraps them in its own `async` methods.
 //!   Network backends own their socket in JS (`node:net`, Node's and Bun's event
-//!   loop) and cross into Rust for the protocol only: Redis's RESP codec
-//!   (`backend::resp`) is one sync call per batch written and per chunk read.
+//!   loop) and cross into Rust for the protocol only: Redis's RESP reply parser
+//!   (`backend::resp`) is one sync call per chunk read (the JS driver writes requests).
 //! - Values cross the boundary as JSON text produced and parsed by V8
 //!   (`JSON.stringify` is ~5x cheaper than walking JS objects from Rust).
 //!   Rust never walks JS objects.

@@ -25,12 +25,7 @@ declare namespace kv {
 
   /** A JSON value: what every backend can store and give back. */
   export type Serializable =
-    | string
-    | number
-    | boolean
-    | null
-    | (Serializable | null)[]
-    | { [key: string]: Serializable | null };
+    string | number | boolean | null | (Serializable | null)[] | { [key: string]: Serializable | null };
 
   /**
    * Seconds (fractions allowed, `0.01` is 10 ms), a duration such as `"10s"`,

@@ -31,7 +31,8 @@ function toKey(key) {
 function parseExpires(value, strict = false) {
   if (value === null || value === undefined) return null;
   if (typeof value === "number") {
-    if (Number.isNaN(value)) throw polykvError("ERR_POLYKV_EXPIRES", null, "expires must be a number of seconds, got NaN");
+    if (Number.isNaN(value))
+      throw polykvError("ERR_POLYKV_EXPIRES", null, "expires must be a number of seconds, got NaN");
     return value === Infinity ? null : value;
   }
   if (typeof value !== "string") {

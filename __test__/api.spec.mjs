@@ -37,7 +37,12 @@ async function concurrentLoad(served) {
   const jobs = [];
   for (let i = 0; i < 1000; i++) {
     if (i % 20 === 7) {
-      jobs.push(fetch(`${served.url}load%3Abig${i}`, { method: "PUT", body: tooBig }).then((r) => r.status, (e) => e.cause?.code ?? "closed"));
+      jobs.push(
+        fetch(`${served.url}load%3Abig${i}`, { method: "PUT", body: tooBig }).then(
+          (r) => r.status,
+          (e) => e.cause?.code ?? "closed",
+        ),
+      );
     } else if (i % 20 === 13) {
       jobs.push(fetch(`${served.url}load%3Abad${i}`, { method: "PUT", body: `{"i":${i}` }).then((r) => r.status));
     } else {
@@ -49,7 +54,11 @@ async function concurrentLoad(served) {
   for (const outcome of outcomes) tally[outcome] = (tally[outcome] ?? 0) + 1;
   assert.equal(tally.written, 900);
   assert.equal(tally[400], 50);
-  assert.equal((tally[413] ?? 0) + (tally.ECONNRESET ?? 0) + (tally.closed ?? 0) + (tally.EPIPE ?? 0), 50, JSON.stringify(tally));
+  assert.equal(
+    (tally[413] ?? 0) + (tally.ECONNRESET ?? 0) + (tally.closed ?? 0) + (tally.EPIPE ?? 0),
+    50,
+    JSON.stringify(tally),
+  );
 
   const reads = await Promise.all(Array.from({ length: 1000 }, (_, i) => store.get(`k${i}`)));
   for (let i = 0; i < 1000; i++) {
@@ -79,7 +88,17 @@ describe("API client and server", () => {
 
   it("round-trips values, keys with any character, and deletes", async () => {
     const store = kv(served.url).prefix("rt:");
-    const keys = ["plain", "with/slash", "q?x=1&y", "hash#tag", "per%25cent", "space here", "plus+sign", "ünï😀", "a:b:c"];
+    const keys = [
+      "plain",
+      "with/slash",
+      "q?x=1&y",
+      "hash#tag",
+      "per%25cent",
+      "space here",
+      "plus+sign",
+      "ünï😀",
+      "a:b:c",
+    ];
     for (const [i, key] of keys.entries()) await store.set(key, { i, key });
     for (const [i, key] of keys.entries()) assert.deepEqual(await store.get(key), { i, key });
     for (const key of keys) assert.equal(await served.backing.has(`rt:${key}`), true, key);
@@ -174,7 +193,13 @@ describe("API client and server", () => {
     const small = await serve({ maxBodySize: 1000 });
     try {
       const { port } = small;
-      const request = http.request({ port, host: "127.0.0.1", method: "PUT", path: "/big", headers: { "content-type": "application/json" } });
+      const request = http.request({
+        port,
+        host: "127.0.0.1",
+        method: "PUT",
+        path: "/big",
+        headers: { "content-type": "application/json" },
+      });
       request.on("error", () => {}); // the server may close while we still write
       const answered = once(request, "response");
       request.write(`"${"x".repeat(600)}`);
@@ -203,7 +228,7 @@ describe("API client and server", () => {
     const partial = net.connect(port, "127.0.0.1");
     partial.on("error", () => {});
     await once(partial, "connect");
-    partial.write("PUT /half HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\":");
+    partial.write('PUT /half HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a":');
     await sleep(20);
     partial.destroy();
     await sleep(20);
@@ -248,7 +273,10 @@ describe("API server over persistent stores: no lost write under concurrency", (
     const db = new Database(path, { readonly: true });
     try {
       assert.equal(db.prepare("SELECT count(*) AS n FROM kv WHERE id LIKE 'load:%'").get().n, 900);
-      assert.deepEqual(JSON.parse(db.prepare("SELECT value FROM kv WHERE id = 'load:k999'").get().value), { i: 999, text: "value 999" });
+      assert.deepEqual(JSON.parse(db.prepare("SELECT value FROM kv WHERE id = 'load:k999'").get().value), {
+        i: 999,
+        text: "value 999",
+      });
     } finally {
       db.close();
     }
@@ -270,7 +298,9 @@ describe("API client errors", () => {
     const served = await serve({}, failing);
     try {
       const store = kv(served.url);
-      await assert.rejects(store.get("k"), { message: /\[API\] GET http:\/\/127\.0\.0\.1:\d+\/k answered 500 .*disk on fire/ });
+      await assert.rejects(store.get("k"), {
+        message: /\[API\] GET http:\/\/127\.0\.0\.1:\d+\/k answered 500 .*disk on fire/,
+      });
       await assert.rejects(store.set("k", 1), { message: /answered 400 .*refuses that value/ });
       // polystore's client reads the same failure as "missing".
       assert.equal(await polystore(served.url).get("k"), null);
@@ -284,7 +314,9 @@ describe("API client errors", () => {
     const url = served.url;
     await served.close();
     const store = kv(url);
-    await assert.rejects(store.get("k"), { message: /\[API\] GET http:\/\/127\.0\.0\.1:\d+\/k failed: .*ECONNREFUSED/ });
+    await assert.rejects(store.get("k"), {
+      message: /\[API\] GET http:\/\/127\.0\.0\.1:\d+\/k failed: .*ECONNREFUSED/,
+    });
     await assert.rejects(store.set("k", 1), /\[API\] PUT .* failed/);
   });
 

@@ -64,21 +64,38 @@ const rows = [
     make: (options, url) => kv(url, options),
   },
   { name: "polykv kv(level)", make: (options) => kv(new Level(join(levelFolder, `db${levelCount++}`)), options) },
-  { name: "polykv kv(\"sqlite:///…\")", make: (options) => kv(`sqlite://${freshPath("store.db")}`, options) },
-  { name: "polykv kv(\"sqlite::memory:\")", make: (options) => kv("sqlite::memory:", options) },
+  { name: 'polykv kv("sqlite:///…")', make: (options) => kv(`sqlite://${freshPath("store.db")}`, options) },
+  { name: 'polykv kv("sqlite::memory:")', make: (options) => kv("sqlite::memory:", options) },
   {
     name: `polykv kv(${BunDatabase ? "bun:sqlite" : "better-sqlite3"} Database)`,
     make: (options) => kv(sqliteClient(freshPath("client.db")), options),
   },
-  { name: "polykv kv(\"file:///….json\")", make: (options) => kv(`file://${freshPath("data.json")}`, options) },
-  { name: "polykv kv(new URL(\"file:///….json\"))", make: (options) => kv(new URL(`file://${freshPath("url data.json")}`), options) },
-  { name: "polykv kv(\"file:///…/\")", make: (options) => kv(`file://${freshPath("folder")}/`, options) },
+  { name: 'polykv kv("file:///….json")', make: (options) => kv(`file://${freshPath("data.json")}`, options) },
+  {
+    name: 'polykv kv(new URL("file:///….json"))',
+    make: (options) => kv(new URL(`file://${freshPath("url data.json")}`), options),
+  },
+  { name: 'polykv kv("file:///…/")', make: (options) => kv(`file://${freshPath("folder")}/`, options) },
   // Expiry over HTTP is as precise as the served store (ms), but the suite's 10 ms
   // windows are shorter than a round trip on a busy machine: api.spec.mjs tests it.
   // Each store gets a fresh served store, so the unprefixed one is alone on it.
-  { name: "polykv kv(\"http://…\") over polykv/server", make: (options) => servedStore(kv, options), caps: { expiryMs: false } },
-  { name: "polystore kv() (reference)", make: (options) => polystore(undefined, options), kv: polystore, caps: { ...memory, ...reference } },
-  { name: "polystore kv(new Map()) (reference)", make: (options) => polystore(new Map(), options), kv: polystore, caps: { ...memory, ...reference } },
+  {
+    name: 'polykv kv("http://…") over polykv/server',
+    make: (options) => servedStore(kv, options),
+    caps: { expiryMs: false },
+  },
+  {
+    name: "polystore kv() (reference)",
+    make: (options) => polystore(undefined, options),
+    kv: polystore,
+    caps: { ...memory, ...reference },
+  },
+  {
+    name: "polystore kv(new Map()) (reference)",
+    make: (options) => polystore(new Map(), options),
+    kv: polystore,
+    caps: { ...memory, ...reference },
+  },
 ];
 
 for (const row of rows) {

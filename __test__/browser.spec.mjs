@@ -114,7 +114,10 @@ for (const [label, driver] of [
       await store.set("k", value);
       assert.equal(forage.driver(), driver);
       assert.deepEqual(await store.get("k"), { when: "1970-01-01T00:00:00.000Z", list: [1, "a", null] });
-      assert.deepEqual(await forage.getItem("k"), { expires: null, value: { when: "1970-01-01T00:00:00.000Z", list: [1, "a", null] } });
+      assert.deepEqual(await forage.getItem("k"), {
+        expires: null,
+        value: { when: "1970-01-01T00:00:00.000Z", list: [1, "a", null] },
+      });
       await assert.rejects(store.set("k", { n: 1n }), { name: "TypeError", message: /key "k".*BigInt/ });
       assert.equal((await store.get("k")).list.length, 3);
     });
@@ -212,7 +215,7 @@ describe("cookie driver", () => {
     assert.equal(await store.get("big"), "small");
   });
 
-  it("without a document, kv(\"cookie\") still builds and each call rejects with a clear error", async () => {
+  it('without a document, kv("cookie") still builds and each call rejects with a clear error', async () => {
     const page = globalThis.document;
     delete globalThis.document;
     try {
@@ -258,4 +261,8 @@ run({
   name: "polykv kv(localforage) over IndexedDB",
   make: (options) => kv(localforage.createInstance({ name: `suite-${Math.random()}` }), options),
 });
-run({ name: 'polykv kv("cookie")', make: (options) => (clearCookies(), kv("cookie", options)), probe: () => kv("cookie") });
+run({
+  name: 'polykv kv("cookie")',
+  make: (options) => (clearCookies(), kv("cookie", options)),
+  probe: () => kv("cookie"),
+});

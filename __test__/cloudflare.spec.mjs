@@ -86,7 +86,10 @@ describe("cloudflare driver", () => {
     assert.equal(keys.length, count);
     assert.equal(new Set(keys).size, count);
     const values = await store.values();
-    assert.equal(values.reduce((sum, v) => sum + v, 0), (count * (count - 1)) / 2);
+    assert.equal(
+      values.reduce((sum, v) => sum + v, 0),
+      (count * (count - 1)) / 2,
+    );
     let seen = 0;
     for await (const [key, value] of store) {
       assert.equal(key, `k${value}`);

@@ -30,10 +30,14 @@ describe("construction", () => {
     assert.throws(() => kv(42), { message: "Adapter should have .get() and .set()" });
     const getSet = { get() {}, set() {} };
     for (const method of ["has", "keys", "values"]) {
-      assert.throws(() => kv({ ...getSet, [method]() {} }), { message: `adapter.${method}() requires RAW or HAS_EXPIRATION` });
+      assert.throws(() => kv({ ...getSet, [method]() {} }), {
+        message: `adapter.${method}() requires RAW or HAS_EXPIRATION`,
+      });
       assert.doesNotThrow(() => kv({ ...getSet, RAW: true, [method]() {} }));
     }
-    assert.throws(() => kv({ ...getSet, RAW: true, HAS_EXPIRATION: false }), { message: "RAW and HAS_EXPIRATION must match" });
+    assert.throws(() => kv({ ...getSet, RAW: true, HAS_EXPIRATION: false }), {
+      message: "RAW and HAS_EXPIRATION must match",
+    });
     assert.throws(() => kv("file:///tmp/no-extension"), /extension|slash/);
     assert.throws(() => kv("file:data.json"), /file:\/\/\/abs\/path\/data.json/);
   });
@@ -67,7 +71,22 @@ describe("construction", () => {
   it("every client kind of docs/behaviour.md §3–4 is recognised by shape or URL", () => {
     // The file name of the driver module whose factory takes `input` first.
     const file = new Map(drivers.map((factory) => [factory, null]));
-    for (const name of ["memory", "redis-native", "redis", "sqlite", "postgres", "etcd", "level", "cloudflare", "forage", "cookie", "api", "file", "folder", "storage"]) {
+    for (const name of [
+      "memory",
+      "redis-native",
+      "redis",
+      "sqlite",
+      "postgres",
+      "etcd",
+      "level",
+      "cloudflare",
+      "forage",
+      "cookie",
+      "api",
+      "file",
+      "folder",
+      "storage",
+    ]) {
       file.set(require(`../lib/drivers/${name}.js`), name);
     }
     const typeOf = (input) => file.get(drivers.find((factory) => factory.test(input))) ?? null;
@@ -257,7 +276,11 @@ describe("client protocol", () => {
     await store.set("a", { x: 1 }, { expires: "2m" });
     await store.set("b", 1);
     await store.del("a");
-    assert.deepEqual(calls, [["a", { x: 1 }, 120], ["b", 1, null], ["a", null, 0]]);
+    assert.deepEqual(calls, [
+      ["a", { x: 1 }, 120],
+      ["b", 1, null],
+      ["a", null, 0],
+    ]);
     assert.equal(await store.get("a"), "raw");
   });
 
@@ -341,7 +364,8 @@ describe("native addon", () => {
   // (npm run build:test, which CI uses); a release build (npm run build) has no such entry point.
   it("a Rust panic becomes a JS error and the process lives on", (t) => {
     if (typeof native.__panicForTests !== "function") {
-      const reason = "native.__panicForTests is missing: the addon was built without --features test-hooks (npm run build:test)";
+      const reason =
+        "native.__panicForTests is missing: the addon was built without --features test-hooks (npm run build:test)";
       if (/^(true|1)$/i.test(process.env.CI ?? "")) assert.fail(`${reason}, and CI must run this test`);
       console.log(`skipping the panic test: ${reason}`);
       t.skip(reason);
@@ -353,8 +377,16 @@ describe("native addon", () => {
 
   it("the package loads as ESM and CommonJS, by name", () => {
     const cwd = new URL("..", import.meta.url);
-    const esm = execFileSync(process.execPath, ["--input-type=module", "-e", 'import kv from "polykv"; console.log(kv().type)'], { cwd, encoding: "utf8" });
-    const cjs = execFileSync(process.execPath, ["-e", 'const kv = require("polykv"); console.log(kv().type, typeof kv.default)'], { cwd, encoding: "utf8" });
+    const esm = execFileSync(
+      process.execPath,
+      ["--input-type=module", "-e", 'import kv from "polykv"; console.log(kv().type)'],
+      { cwd, encoding: "utf8" },
+    );
+    const cjs = execFileSync(
+      process.execPath,
+      ["-e", 'const kv = require("polykv"); console.log(kv().type, typeof kv.default)'],
+      { cwd, encoding: "utf8" },
+    );
     assert.equal(esm.trim(), "MEMORY");
     assert.equal(cjs.trim(), "MEMORY function");
   });
@@ -374,7 +406,10 @@ describe("errors", () => {
     await assert.rejects(store.get(null), fails("ERR_POLYKV_KEY", TypeError));
     await assert.rejects(kv("sqlite::memory:").set("k", { n: 1n }), fails("ERR_POLYKV_VALUE", TypeError));
     await assert.rejects(store.set("k", 1, { expires: {} }), fails("ERR_POLYKV_EXPIRES", TypeError));
-    await assert.rejects(kv(undefined, { strict: true }).set("k", 1, { expires: "5potato" }), fails("ERR_POLYKV_EXPIRES", TypeError));
+    await assert.rejects(
+      kv(undefined, { strict: true }).set("k", 1, { expires: "5potato" }),
+      fails("ERR_POLYKV_EXPIRES", TypeError),
+    );
     assert.throws(() => kv(undefined, { prefix: 5 }), fails("ERR_POLYKV_OPTIONS", TypeError));
     assert.throws(() => store.prefix(5), fails("ERR_POLYKV_OPTIONS", TypeError));
     assert.deepEqual(await store.entries(), []);
@@ -391,7 +426,10 @@ describe("errors", () => {
     const db = new (require("better-sqlite3"))(":memory:");
     const store = kv(db);
     db.prepare("INSERT INTO kv (id, value, expires_at) VALUES (?, ?, NULL)").run("bad", "{not json");
-    await assert.rejects(store.get("bad"), (error) => fails("ERR_POLYKV_CORRUPT", Error)(error) && /\[SQLITE\].*"bad"/.test(error.message));
+    await assert.rejects(
+      store.get("bad"),
+      (error) => fails("ERR_POLYKV_CORRUPT", Error)(error) && /\[SQLITE\].*"bad"/.test(error.message),
+    );
     db.close();
   });
 });
@@ -425,8 +463,17 @@ describe("native errors", () => {
       const store = open();
       store.close();
       store.close(); // twice is fine
-      for (const call of [() => store.get("k"), () => store.set("k", "1", null), () => store.scan("", null, 10, true)]) {
-        assertShape(await failure(call), "ERR_POLYKV_CLOSED", Error, /^\[polykv\] \[(SQLITE|FOLDER)\] the store is closed$/);
+      for (const call of [
+        () => store.get("k"),
+        () => store.set("k", "1", null),
+        () => store.scan("", null, 10, true),
+      ]) {
+        assertShape(
+          await failure(call),
+          "ERR_POLYKV_CLOSED",
+          Error,
+          /^\[polykv\] \[(SQLITE|FOLDER)\] the store is closed$/,
+        );
       }
     }
   });
@@ -439,15 +486,30 @@ describe("native errors", () => {
     assertShape(await failure(() => kv(pathToFileURL(file)).get("a")), "ERR_POLYKV_CORRUPT", Error, message);
     writeFileSync(join(dir, "k.json"), '{"expires":nu');
     const folder = NativeStore.folder(dir);
-    assertShape(await failure(() => folder.get("k")), "ERR_POLYKV_CORRUPT", Error, /^\[polykv\] \[FOLDER\] cannot read/);
+    assertShape(
+      await failure(() => folder.get("k")),
+      "ERR_POLYKV_CORRUPT",
+      Error,
+      /^\[polykv\] \[FOLDER\] cannot read/,
+    );
   });
 
   it("a path that cannot be opened: ERR_POLYKV_CLIENT, an Error", async () => {
     const plain = join(dir, "plain.txt");
     writeFileSync(plain, "not a folder");
     const inside = join(plain, "inside", "x");
-    assertShape(await failure(() => NativeStore.sqlite(`${inside}.db`)), "ERR_POLYKV_CLIENT", Error, /^\[polykv\] \[SQLITE\] cannot open "/);
-    assertShape(await failure(() => NativeStore.file(`${inside}.json`)), "ERR_POLYKV_CLIENT", Error, /^\[polykv\] \[FILE\] cannot /);
+    assertShape(
+      await failure(() => NativeStore.sqlite(`${inside}.db`)),
+      "ERR_POLYKV_CLIENT",
+      Error,
+      /^\[polykv\] \[SQLITE\] cannot open "/,
+    );
+    assertShape(
+      await failure(() => NativeStore.file(`${inside}.json`)),
+      "ERR_POLYKV_CLIENT",
+      Error,
+      /^\[polykv\] \[FILE\] cannot /,
+    );
     assertShape(await failure(() => NativeStore.folder(plain)), "ERR_POLYKV_CLIENT", Error, /^\[polykv\] \[FOLDER\] /);
   });
 
@@ -456,7 +518,12 @@ describe("native errors", () => {
     assertShape(error, "ERR_POLYKV_EXPIRES", TypeError, /^\[polykv\] invalid expires "5potato": use seconds/);
     assert.equal(native.parseExpires("5potato", false), null);
     const store = NativeStore.sqlite(":memory:");
-    assertShape(await failure(() => store.set("k", "1", NaN)), "ERR_POLYKV_EXPIRES", TypeError, /^\[polykv\] \[SQLITE\] the expiry deadline/);
+    assertShape(
+      await failure(() => store.set("k", "1", NaN)),
+      "ERR_POLYKV_EXPIRES",
+      TypeError,
+      /^\[polykv\] \[SQLITE\] the expiry deadline/,
+    );
   });
 
   it("bad keys and values: ERR_POLYKV_KEY and ERR_POLYKV_VALUE, TypeErrors, messages kept whole", async () => {
@@ -465,6 +532,11 @@ describe("native errors", () => {
     const error = await failure(() => folder.set(key, "1", null));
     assertShape(error, "ERR_POLYKV_KEY", TypeError, /too long for a file name/);
     assert.ok(error.message.includes(key), "the key, NUL bytes and all, is in the message");
-    assertShape(await failure(() => folder.set("k", "{bad", null)), "ERR_POLYKV_VALUE", TypeError, /"k" is not JSON text/);
+    assertShape(
+      await failure(() => folder.set("k", "{bad", null)),
+      "ERR_POLYKV_VALUE",
+      TypeError,
+      /"k" is not JSON text/,
+    );
   });
 });

@@ -97,7 +97,9 @@ describe("FILE: safe writes", () => {
     const store = kv(`file://${file}`);
     await store.set("x", "old");
     const inode = statSync(file).ino;
-    const keys = await Promise.all(Array.from({ length: 200 }, (_, i) => store.set(`k${i}`, i)).concat([store.set("x", "new"), store.del("k0")]));
+    const keys = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => store.set(`k${i}`, i)).concat([store.set("x", "new"), store.del("k0")]),
+    );
     assert.equal(keys.length, 202);
     const data = readJson(file);
     assert.equal(Object.keys(data).length, 200); // k1..k199 + x
@@ -122,7 +124,10 @@ describe("FILE: bad files and URLs", () => {
       writeFileSync(file, text);
       assert.throws(
         () => kv(`file://${file}`),
-        (error) => error.message.startsWith("[polykv] [FILE] cannot read") && error.message.includes(file) && why.test(error.message),
+        (error) =>
+          error.message.startsWith("[polykv] [FILE] cannot read") &&
+          error.message.includes(file) &&
+          why.test(error.message),
       );
       assert.equal(readFileSync(file, "utf8"), text);
     });

@@ -87,7 +87,11 @@ describe("FOLDER: keys cannot leave the folder", () => {
       assert.deepEqual(await store.get(key), { i }, JSON.stringify(key));
     }
     // Nothing outside the store folder, nothing in a subfolder of it.
-    assert.deepEqual(tree(base), ["inner/", "inner/store/", ...attempts.map((key) => `inner/store/${fileName(key)}`).sort()]);
+    assert.deepEqual(tree(base), [
+      "inner/",
+      "inner/store/",
+      ...attempts.map((key) => `inner/store/${fileName(key)}`).sort(),
+    ]);
     assert.deepEqual((await store.keys()).sort(), [...attempts].sort());
     for (const key of attempts) await store.del(key);
     assert.deepEqual(readdirSync(dir), []);
@@ -95,7 +99,10 @@ describe("FOLDER: keys cannot leave the folder", () => {
 
   it("a key too long for a file name is a clear error, not a crash", async () => {
     const store = kv(`file://${fresh()}`);
-    await assert.rejects(store.set("k".repeat(300), 1), /\[polykv\] \[FOLDER\] the key "k+" is too long for a file name/);
+    await assert.rejects(
+      store.set("k".repeat(300), 1),
+      /\[polykv\] \[FOLDER\] the key "k+" is too long for a file name/,
+    );
   });
 });
 
@@ -120,7 +127,10 @@ describe("FOLDER: foreign and corrupt files", () => {
     const store = kv(`file://${dir}`);
     await store.set("ok", 1);
     writeFileSync(join(dir, "bad.json"), '{"expires":null,"value":{"tru');
-    await assert.rejects(store.get("bad"), (e) => e.message.startsWith("[polykv] [FOLDER] cannot read") && e.message.includes(join(dir, "bad.json")));
+    await assert.rejects(
+      store.get("bad"),
+      (e) => e.message.startsWith("[polykv] [FOLDER] cannot read") && e.message.includes(join(dir, "bad.json")),
+    );
     assert.deepEqual(await store.keys(), ["ok"]);
   });
 

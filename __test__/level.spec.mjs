@@ -103,7 +103,10 @@ describe("level driver", () => {
 
   it("refuses a value JSON cannot hold, naming the key, and keeps the old value", async () => {
     await store.set("keep", "old");
-    await assert.rejects(store.set("keep", () => 1), { name: "TypeError", message: /key "keep".*function/ });
+    await assert.rejects(
+      store.set("keep", () => 1),
+      { name: "TypeError", message: /key "keep".*function/ },
+    );
     await assert.rejects(store.set("keep", { big: 10n }), { name: "TypeError", message: /BigInt/ });
     assert.equal(await store.get("keep"), "old");
   });

@@ -114,7 +114,7 @@ if (URL) {
       await store.close();
     });
 
-    it("on a table polystore created, adds an index on id COLLATE \"C\" when the default collation is not C, and uses it", async () => {
+    it('on a table polystore created, adds an index on id COLLATE "C" when the default collation is not C, and uses it', async () => {
       const name = await schema();
       const theirs = polystore(track(new pg.Client(options(name))));
       await theirs.set("a:k", 1);
@@ -125,7 +125,10 @@ if (URL) {
       const store = kv(client, { prefix: "a:" });
       assert.deepEqual(await store.keys(), ["k"]);
       const { rows: indexes } = await admin.query("SELECT indexname FROM pg_indexes WHERE schemaname = $1", [name]);
-      assert.equal(indexes.some((i) => i.indexname === "idx_kv_id_c"), !isC);
+      assert.equal(
+        indexes.some((i) => i.indexname === "idx_kv_id_c"),
+        !isC,
+      );
       if (!isC) {
         const listing = client.seen.find(([text]) => typeof text === "string" && /SELECT id FROM kv/.test(text));
         const explained = await plan(name, listing);
@@ -183,7 +186,10 @@ if (URL) {
       assert.deepEqual((await root.prefix("p").keys()).sort(), ["1", "X1", "Y_1", "Z1", "\\1", "\\\\2"]);
       for (const key of odd) await root.del(key);
       assert.equal(await root.has("it's"), false);
-      assert.deepEqual((await admin.query(`SELECT count(*)::int AS n FROM ${name}.kv WHERE id NOT LIKE 'p%'`)).rows[0].n, 0);
+      assert.deepEqual(
+        (await admin.query(`SELECT count(*)::int AS n FROM ${name}.kv WHERE id NOT LIKE 'p%'`)).rows[0].n,
+        0,
+      );
       await root.close();
     });
 
@@ -244,7 +250,10 @@ if (URL) {
       }
       await ours.prune();
       const { rows: left } = await admin.query(`SELECT id FROM ${name}.kv ORDER BY id`);
-      assert.deepEqual(left.map((r) => r.id), ["s:a", "s:b", "s:d"]);
+      assert.deepEqual(
+        left.map((r) => r.id),
+        ["s:a", "s:b", "s:d"],
+      );
       await ours.close();
       await theirs.close();
     });

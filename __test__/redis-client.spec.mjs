@@ -22,7 +22,8 @@ const opened = [];
 const track = (client) => (opened.push(client), client);
 after(async () => {
   for (const client of opened.splice(0)) {
-    if (client.status !== undefined) client.disconnect(); // ioredis
+    if (client.status !== undefined)
+      client.disconnect(); // ioredis
     else if (client.isOpen) await (client.destroy ?? client.disconnect).call(client); // node-redis v5 / v4
   }
 });
@@ -100,7 +101,7 @@ if (URL) {
         assert.deepEqual(await under("[ab]"), ["1"]);
         assert.deepEqual(await under("a\\"), ["1", "\\1"]);
         assert.deepEqual(await under("a^"), ["1"]);
-        assert.deepEqual((await root.prefix("a*").entries()), [["1", "a*1"]]);
+        assert.deepEqual(await root.prefix("a*").entries(), [["1", "a*1"]]);
         await root.prefix("a*").clear();
         await root.prefix("a[").clear();
         const expected = ["[ab]1", "a1", "a?1", "a\\1", "a\\\\1", "a^1", "ab1", "ab]1", "b1"];

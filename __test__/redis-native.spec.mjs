@@ -248,7 +248,10 @@ if (URL_) {
       await tricky.set("mine", 1);
       await tricky.set("also:mine", 2);
       assert.deepEqual((await tricky.keys()).sort(), ["also:mine", "mine"]);
-      assert.deepEqual((await tricky.entries()).sort(), [["also:mine", 2], ["mine", 1]]);
+      assert.deepEqual((await tricky.entries()).sort(), [
+        ["also:mine", 2],
+        ["mine", 1],
+      ]);
       await tricky.clear();
       assert.deepEqual(await tricky.keys(), []);
       for (const key of others) assert.equal(await raw.get(`${base}${key}`), '"other"', key);
@@ -288,7 +291,10 @@ if (URL_) {
       assert.equal(seen.size, n);
       assert.equal(seen.get("k1234"), 1234);
       const values = await store.values();
-      assert.equal(values.reduce((sum, v) => sum + v, 0), (n * (n - 1)) / 2);
+      assert.equal(
+        values.reduce((sum, v) => sum + v, 0),
+        (n * (n - 1)) / 2,
+      );
       await store.clear();
       assert.equal((await store.keys()).length, 0);
       await store.close();
@@ -687,5 +693,4 @@ if (URL_) {
       }
     });
   });
-
 }

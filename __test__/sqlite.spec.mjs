@@ -34,13 +34,19 @@ describe("SQLite: the table is polystore's", () => {
     await store.set("a", { n: 1 }, { expires: 60 });
     await store.close();
     const db = new Database(file, { readonly: true });
-    const columns = db.prepare("PRAGMA table_info(kv)").all().map((c) => [c.name, c.type, c.notnull, c.pk]);
+    const columns = db
+      .prepare("PRAGMA table_info(kv)")
+      .all()
+      .map((c) => [c.name, c.type, c.notnull, c.pk]);
     assert.deepEqual(columns, [
       ["id", "TEXT", 0, 1],
       ["value", "TEXT", 1, 0],
       ["expires_at", "INTEGER", 0, 0],
     ]);
-    const indexes = db.prepare("PRAGMA index_list(kv)").all().map((i) => i.name);
+    const indexes = db
+      .prepare("PRAGMA index_list(kv)")
+      .all()
+      .map((i) => i.name);
     assert.ok(indexes.includes("idx_kv_expires_at"), indexes.join());
     assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
     // Users can query it with SQL: the value is JSON text, expires_at Unix ms.
@@ -118,7 +124,12 @@ describe("SQLite: URLs and the zero-config default", () => {
       const seen = await store.get("visits");
       await store.set("visits", (seen ?? 0) + 1);
       console.log(await store.get("visits"));`;
-    const run = (env) => spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: dir, env: { ...process.env, ...env }, encoding: "utf8" });
+    const run = (env) =>
+      spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+        cwd: dir,
+        env: { ...process.env, ...env },
+        encoding: "utf8",
+      });
     const env = { POLYKV_SQLITE_PATH: "" };
     assert.equal(run(env).stdout.trim(), "1");
     assert.equal(run(env).stdout.trim(), "2", "the second process sees the first one's data");
@@ -135,7 +146,10 @@ describe("SQLite: URLs and the zero-config default", () => {
     writeFileSync(file, text);
     assert.throws(
       () => kv(`sqlite://${file}`),
-      (error) => error.message.startsWith("[polykv] [SQLITE]") && error.message.includes(file) && /not a database/.test(error.message),
+      (error) =>
+        error.message.startsWith("[polykv] [SQLITE]") &&
+        error.message.includes(file) &&
+        /not a database/.test(error.message),
     );
     assert.equal(readFileSync(file, "utf8"), text);
   });

@@ -31,8 +31,20 @@ export default async function clientRows() {
     return server.url;
   };
   return [
-    { name: "level (classic-level)", group: "level", clock: "cpu", polykv: () => polykv(level()), polystore: () => polystore(level()) },
-    { name: "Cloudflare KV (miniflare)", group: "cloudflare", clock: "cpu", polykv: () => polykv(namespace()), polystore: () => polystore(namespace()) },
+    {
+      name: "level (classic-level)",
+      group: "level",
+      clock: "cpu",
+      polykv: () => polykv(level()),
+      polystore: () => polystore(level()),
+    },
+    {
+      name: "Cloudflare KV (miniflare)",
+      group: "cloudflare",
+      clock: "cpu",
+      polykv: () => polykv(namespace()),
+      polystore: () => polystore(namespace()),
+    },
     {
       name: "API over polykv/server",
       group: "api",

@@ -72,9 +72,13 @@ const version = (path) => JSON.parse(readFileSync(path, "utf8")).version;
 
 const filters = process.argv.slice(2);
 const rows = (await allRows(filters)).filter((row) => matches(row, filters));
-console.log(`polykv ${version(new URL("../package.json", here))} vs polystore ${version(new URL("../node_modules/polystore/package.json", here))}`);
+console.log(
+  `polykv ${version(new URL("../package.json", here))} vs polystore ${version(new URL("../node_modules/polystore/package.json", here))}`,
+);
 console.log(environment());
-console.log(`per row and mode: a warm-up pass, then >= ${RUNS} timed passes per library (up to ${SECONDS} s), alternating; medians shown`);
+console.log(
+  `per row and mode: a warm-up pass, then >= ${RUNS} timed passes per library (up to ${SECONDS} s), alternating; medians shown`,
+);
 console.log("ratio = polykv / polystore ops/s (> 1: polykv is faster)\n");
 if (rows.length === 0) {
   console.log(`no rows match ${filters.join(" ")}`);
@@ -99,7 +103,9 @@ for (const row of rows) {
 }
 if (measured.length) {
   console.log("\nkeys = keys per pass; seq = await each call, x64 = 64 calls in flight;");
-  console.log("clock: wall = elapsed time, cpu = this process's CPU time (memory rows: not skewed by other processes)\n");
+  console.log(
+    "clock: wall = elapsed time, cpu = this process's CPU time (memory rows: not skewed by other processes)\n",
+  );
   printTable(measured);
 }
 for (const note of skipped) console.log(`skipped ${note}`);

@@ -78,16 +78,33 @@ export function median(list) {
 /** The keys and values every row uses: small JSON objects, like a session or a cache entry. */
 export function dataset(n) {
   const keys = Array.from({ length: n }, (_, i) => `key:${i}`);
-  const values = Array.from({ length: n }, (_, i) => ({ id: i, name: `user ${i}`, tags: ["a", "b"], active: i % 2 === 0 }));
+  const values = Array.from({ length: n }, (_, i) => ({
+    id: i,
+    name: `user ${i}`,
+    tags: ["a", "b"],
+    active: i % 2 === 0,
+  }));
   return { keys, values };
 }
 
 // The operation each column times, over key i of the dataset.
 const CALLS = {
-  set: (store, { keys, values }) => (i) => store.set(keys[i], values[i]),
-  get: (store, { keys }) => (i) => store.get(keys[i]),
-  has: (store, { keys }) => (i) => store.has(keys[i]),
-  del: (store, { keys }) => (i) => store.del(keys[i]),
+  set:
+    (store, { keys, values }) =>
+    (i) =>
+      store.set(keys[i], values[i]),
+  get:
+    (store, { keys }) =>
+    (i) =>
+      store.get(keys[i]),
+  has:
+    (store, { keys }) =>
+    (i) =>
+      store.has(keys[i]),
+  del:
+    (store, { keys }) =>
+    (i) =>
+      store.del(keys[i]),
 };
 
 // One pass: both stores emptied, then set -> get -> has -> del over `n` keys, each op
@@ -183,7 +200,10 @@ export function printTable(rows, log = console.log) {
     }
   }
   const widths = header.map((_, c) => Math.max(...lines.map((line) => line[c].length)));
-  const render = (line) => line.map((cell, c) => (c === 0 || c === 2 || c === 3 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
+  const render = (line) =>
+    line
+      .map((cell, c) => (c === 0 || c === 2 || c === 3 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+      .join("  ");
   log(render(lines[0]));
   log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const line of lines.slice(1)) log(render(line));

@@ -88,14 +88,17 @@ function wrapper(client) {
     // Expired envelopes are deleted one by one once the listing is read.
     driver.prune = async (prefix) => {
       const expired = [];
-      for await (const [key, data] of client.iterate(prefix)) if (isExpiredEnvelope(data, Date.now())) expired.push(key);
+      for await (const [key, data] of client.iterate(prefix))
+        if (isExpiredEnvelope(data, Date.now())) expired.push(key);
       for (const key of expired) await driver.del(key);
     };
   }
   if (typeof client.entries === "function") {
     driver.entries = async (prefix) => {
       const now = Date.now();
-      return (await client.entries(prefix)).filter(([, data]) => isLive(data, now)).map(([key, data]) => [key, data.value]);
+      return (await client.entries(prefix))
+        .filter(([, data]) => isLive(data, now))
+        .map(([key, data]) => [key, data.value]);
     };
   }
   if (typeof client.prune === "function") driver.prune = (prefix) => client.prune(prefix);
@@ -141,7 +144,7 @@ function addClear(driver, client) {
 /** The driver over a user's custom client (already instantiated); throws polystore's errors. */
 function adaptClient(client) {
   validate(client);
-  return client.RAW ?? client.HAS_EXPIRATION ? owner(client) : wrapper(client);
+  return (client.RAW ?? client.HAS_EXPIRATION) ? owner(client) : wrapper(client);
 }
 
 module.exports = { adaptClient };

@@ -18,10 +18,18 @@ function encode(key, value) {
       : /circular|cyclic/i.test(error.message)
         ? "it contains a circular reference"
         : error.message;
-    throw polykvError("ERR_POLYKV_VALUE", null, `cannot store the value for key "${key}": ${why}; values must be JSON-serializable`);
+    throw polykvError(
+      "ERR_POLYKV_VALUE",
+      null,
+      `cannot store the value for key "${key}": ${why}; values must be JSON-serializable`,
+    );
   }
   if (text === undefined) {
-    throw polykvError("ERR_POLYKV_VALUE", null, `cannot store the value for key "${key}": a ${typeof value} is not JSON-serializable`);
+    throw polykvError(
+      "ERR_POLYKV_VALUE",
+      null,
+      `cannot store the value for key "${key}": a ${typeof value} is not JSON-serializable`,
+    );
   }
   return text;
 }
@@ -32,7 +40,11 @@ function decode(type, key, text) {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw polykvError("ERR_POLYKV_CORRUPT", type, `the value stored for key "${key}" is not valid JSON (${error.message})`);
+    throw polykvError(
+      "ERR_POLYKV_CORRUPT",
+      type,
+      `the value stored for key "${key}" is not valid JSON (${error.message})`,
+    );
   }
 }
 

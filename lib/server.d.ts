@@ -38,7 +38,10 @@ export interface Listening {
 }
 
 /** A Node request handler serving `store`, to mount in any Node HTTP server. */
-export function createHandler(store: ServableStore, options?: ServerOptions): (req: IncomingMessage, res: ServerResponse) => void;
+export function createHandler(
+  store: ServableStore,
+  options?: ServerOptions,
+): (req: IncomingMessage, res: ServerResponse) => void;
 
 /** A Node `http.Server` serving `store`; call `.listen()` on it. */
 export function createServer(store: ServableStore, options?: ServerOptions): Server;

@@ -67,7 +67,12 @@ class HttpError extends Error {
 }
 
 function normalizeBase(base) {
-  if (typeof base !== "string") throw polykvError("ERR_POLYKV_OPTIONS", null, `server: the base option must be a string such as "/kv/", got ${typeof base}`);
+  if (typeof base !== "string")
+    throw polykvError(
+      "ERR_POLYKV_OPTIONS",
+      null,
+      `server: the base option must be a string such as "/kv/", got ${typeof base}`,
+    );
   let path = base.startsWith("/") ? base : `/${base}`;
   if (!path.endsWith("/")) path += "/";
   return path;
@@ -76,7 +81,11 @@ function normalizeBase(base) {
 function checkStore(store) {
   const missing = ["get", "set", "del", "prefix"].filter((name) => typeof store?.[name] !== "function");
   if (missing.length > 0) {
-    throw polykvError("ERR_POLYKV_OPTIONS", null, `server: expected a polykv store such as kv(client), got something without ${missing.map((m) => `.${m}()`).join(", ")}`);
+    throw polykvError(
+      "ERR_POLYKV_OPTIONS",
+      null,
+      `server: expected a polykv store such as kv(client), got something without ${missing.map((m) => `.${m}()`).join(", ")}`,
+    );
   }
 }
 
@@ -97,7 +106,8 @@ function send(res, status, body, headers = {}) {
 // to the end: the answer is 413 and the connection is closed behind it.
 function readBody(req, limit) {
   const declared = Number(req.headers["content-length"]);
-  if (declared > limit) return Promise.reject(new HttpError(413, `the body is ${declared} bytes; this server accepts at most ${limit}`));
+  if (declared > limit)
+    return Promise.reject(new HttpError(413, `the body is ${declared} bytes; this server accepts at most ${limit}`));
   return new Promise((resolve, reject) => {
     const chunks = [];
     let size = 0;
@@ -140,7 +150,11 @@ function createHandler(store, options = {}) {
   const base = normalizeBase(options.base ?? "/");
   const maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY;
   if (!Number.isSafeInteger(maxBodySize) || maxBodySize < 0) {
-    throw polykvError("ERR_POLYKV_OPTIONS", null, `server: maxBodySize must be a whole number of bytes, got ${maxBodySize}`);
+    throw polykvError(
+      "ERR_POLYKV_OPTIONS",
+      null,
+      `server: maxBodySize must be a whole number of bytes, got ${maxBodySize}`,
+    );
   }
   const cors = options.cors === true ? "*" : typeof options.cors === "string" ? options.cors : null;
   const corsHeaders = cors ? { "access-control-allow-origin": cors } : {};
@@ -166,7 +180,9 @@ function createHandler(store, options = {}) {
     const rest = path.slice(base.length);
     if (rest === "") {
       if (method !== "GET" && method !== "HEAD") {
-        throw new HttpError(405, `${method} is not allowed on ${base}: GET ${base}?prefix=… lists entries`, { allow: "GET, HEAD" });
+        throw new HttpError(405, `${method} is not allowed on ${base}: GET ${base}?prefix=… lists entries`, {
+          allow: "GET, HEAD",
+        });
       }
       const prefix = query.get("prefix") ?? "";
       const entries = await store.prefix(prefix).entries();
@@ -208,7 +224,9 @@ function createHandler(store, options = {}) {
         send(res, 204, undefined, corsHeaders);
         return;
       default:
-        throw new HttpError(405, `${method} is not allowed: use GET, PUT or DELETE on ${base}<key>`, { allow: "GET, HEAD, PUT, DELETE" });
+        throw new HttpError(405, `${method} is not allowed: use GET, PUT or DELETE on ${base}<key>`, {
+          allow: "GET, HEAD, PUT, DELETE",
+        });
     }
   }
 

@@ -25,7 +25,11 @@ export default function basics(make, caps) {
     });
 
     it("0, false and the empty string are real values", async () => {
-      for (const [key, value] of [["basics:zero", 0], ["basics:false", false], ["basics:empty", ""]]) {
+      for (const [key, value] of [
+        ["basics:zero", 0],
+        ["basics:false", false],
+        ["basics:empty", ""],
+      ]) {
         await box.store.set(key, value);
         assert.equal(await box.store.get(key), value, key);
         assert.equal(await box.store.has(key), true, key);
@@ -86,7 +90,10 @@ export default function basics(make, caps) {
             () => box.store.has(bad),
             () => box.store.del(bad),
           ]) {
-            await assert.rejects(call, (error) => error instanceof TypeError && /key must be a string/.test(error.message));
+            await assert.rejects(
+              call,
+              (error) => error instanceof TypeError && /key must be a string/.test(error.message),
+            );
           }
         }
       });

@@ -133,9 +133,12 @@ export default function expiry(make, caps) {
     if (caps.polykv) {
       it("strict mode rejects an unparseable expires with a TypeError and stores nothing", async () => {
         const strict = caps.kv(sub("e9"), { strict: true });
-        await assert.rejects(() => strict.set("k", "v", { expires: "5potato" }), (error) => {
-          return error instanceof TypeError && /5potato/.test(error.message);
-        });
+        await assert.rejects(
+          () => strict.set("k", "v", { expires: "5potato" }),
+          (error) => {
+            return error instanceof TypeError && /5potato/.test(error.message);
+          },
+        );
         assert.equal(await strict.get("k"), null);
         assert.throws(() => strict.expires("potato"), TypeError);
         await strict.set("k", "v", { expires: "1h 30m" });

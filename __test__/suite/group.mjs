@@ -28,9 +28,12 @@ export default function group(make, caps) {
         for (const method of ["keys", "values", "entries", "all"]) {
           await assert.rejects(() => box.store[method](), { message });
         }
-        await assert.rejects(async () => {
-          for await (const entry of box.store) assert.fail(`unexpected ${entry}`);
-        }, { message });
+        await assert.rejects(
+          async () => {
+            for await (const entry of box.store) assert.fail(`unexpected ${entry}`);
+          },
+          { message },
+        );
       });
       return;
     }
@@ -39,12 +42,14 @@ export default function group(make, caps) {
       const store = box.store.prefix("g1:");
       await fill(store);
       assert.deepEqual(sorted(await store.keys()), ["a", "b", "c:1", "c:2"]);
-      assert.deepEqual(
-        sortedEntries(await store.entries()),
-        [["a", 1], ["b", { two: 2 }], ["c:1", [3]], ["c:2", "four"]],
-      );
+      assert.deepEqual(sortedEntries(await store.entries()), [
+        ["a", 1],
+        ["b", { two: 2 }],
+        ["c:1", [3]],
+        ["c:2", "four"],
+      ]);
       const values = (await store.values()).map((value) => JSON.stringify(value));
-      assert.deepEqual(sorted(values), sorted(['1', '{"two":2}', "[3]", '"four"']));
+      assert.deepEqual(sorted(values), sorted(["1", '{"two":2}', "[3]", '"four"']));
       assert.deepEqual(await store.all(), { a: 1, b: { two: 2 }, "c:1": [3], "c:2": "four" });
     });
 
@@ -61,7 +66,12 @@ export default function group(make, caps) {
       await fill(store);
       const seen = [];
       for await (const [key, value] of store) seen.push([key, value]);
-      assert.deepEqual(sortedEntries(seen), [["a", 1], ["b", { two: 2 }], ["c:1", [3]], ["c:2", "four"]]);
+      assert.deepEqual(sortedEntries(seen), [
+        ["a", 1],
+        ["b", { two: 2 }],
+        ["c:1", [3]],
+        ["c:2", "four"],
+      ]);
     });
 
     it("a prefix is a plain startsWith: 'c:' sees 'c:1' as '1'", async () => {
@@ -133,11 +143,16 @@ export default function group(make, caps) {
     it("keys, values, entries, all and iteration list the store's records", async () => {
       const { store } = box;
       await fill(store);
-      const expected = [["a", 1], ["b", { two: 2 }], ["c:1", [3]], ["c:2", "four"]];
+      const expected = [
+        ["a", 1],
+        ["b", { two: 2 }],
+        ["c:1", [3]],
+        ["c:2", "four"],
+      ];
       assert.deepEqual(sorted(await store.keys()), ["a", "b", "c:1", "c:2"]);
       assert.deepEqual(sortedEntries(await store.entries()), expected);
       const values = (await store.values()).map((value) => JSON.stringify(value));
-      assert.deepEqual(sorted(values), sorted(['1', '{"two":2}', "[3]", '"four"']));
+      assert.deepEqual(sorted(values), sorted(["1", '{"two":2}', "[3]", '"four"']));
       assert.deepEqual(await store.all(), Object.fromEntries(expected));
       const seen = [];
       for await (const entry of store) seen.push(entry);
@@ -166,13 +181,19 @@ export default function group(make, caps) {
         const { store } = box;
         for (const key of WRITTEN) await store.set(key, `value of ${key}`);
         assert.deepEqual(await store.keys(), ORDERED);
-        assert.deepEqual(await store.entries(), ORDERED.map((key) => [key, `value of ${key}`]));
+        assert.deepEqual(
+          await store.entries(),
+          ORDERED.map((key) => [key, `value of ${key}`]),
+        );
         const seen = [];
         for await (const [key] of store) seen.push(key);
         assert.deepEqual(seen, ORDERED);
         const items = store.prefix("item:");
         assert.deepEqual(await items.keys(), ["10", "2"]);
-        assert.deepEqual(await items.entries(), [["10", "value of item:10"], ["2", "value of item:2"]]);
+        assert.deepEqual(await items.entries(), [
+          ["10", "value of item:10"],
+          ["2", "value of item:2"],
+        ]);
       });
     });
   }

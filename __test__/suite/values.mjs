@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { useStore } from "./helpers.mjs";
 
 const samples = {
-  string: "héllo wörld 日本 🎉 \"quoted\" \\ back\nslash",
+  string: 'héllo wörld 日本 🎉 "quoted" \\ back\nslash',
   integer: 42,
   negative: -17,
   float: 3.141592653589793,
@@ -58,9 +58,12 @@ export default function values(make, caps) {
         const cyclic = { name: "loop" };
         cyclic.self = cyclic;
         for (const bad of [cyclic, { n: 10n }, 10n, () => 1, Symbol("s")]) {
-          await assert.rejects(() => store.set("k", bad), (error) => {
-            return error instanceof TypeError && error.message.includes('"k"');
-          });
+          await assert.rejects(
+            () => store.set("k", bad),
+            (error) => {
+              return error instanceof TypeError && error.message.includes('"k"');
+            },
+          );
           assert.equal(await store.get("k"), "before");
         }
         await assert.rejects(() => store.add(cyclic), TypeError);

@@ -1,7 +1,17 @@
 // Everything here must compile (`npm run test:types`). The Equal<> checks pin the exact
 // types the API gives back, so a typing that drifts to `any` or loses `null` fails too.
 import kv from "polykv";
-import type { Adapter, Expires, KvOptions, NativeClient, Options, Serializable, Store, StoreType, WrapperClient } from "polykv";
+import type {
+  Adapter,
+  Expires,
+  KvOptions,
+  NativeClient,
+  Options,
+  Serializable,
+  Store,
+  StoreType,
+  WrapperClient,
+} from "polykv";
 
 type Equal<A, B> = (<G>() => G extends A ? 1 : 2) extends <G>() => G extends B ? 1 : 2 ? true : false;
 function expect<T extends true>(): void {}
@@ -151,7 +161,8 @@ export function capabilities(): void {
   const caps: kv.Capabilities | null = kv("sqlite::memory:").capabilities;
   if (caps !== null) {
     const ordered: boolean = caps.ordered;
-    const ms: boolean = caps.expiryMs && caps.expiresItself && caps.serializes && caps.listing && caps.atomic && caps.bytes;
+    const ms: boolean =
+      caps.expiryMs && caps.expiresItself && caps.serializes && caps.listing && caps.atomic && caps.bytes;
     void [ordered, ms];
   }
   const code: kv.ErrorCode = "ERR_POLYKV_KEY";

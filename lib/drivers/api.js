@@ -83,7 +83,11 @@ class ApiDriver {
     if (found === null) return [];
     if (typeof found !== "object" || Array.isArray(found)) {
       const shape = Array.isArray(found) ? "an array" : typeof found;
-      throw polykvError("ERR_POLYKV_BACKEND", "API", `GET ${this.#base}/?prefix=… answered with ${shape}, not an object of entries`);
+      throw polykvError(
+        "ERR_POLYKV_BACKEND",
+        "API",
+        `GET ${this.#base}/?prefix=… answered with ${shape}, not an object of entries`,
+      );
     }
     const list = [];
     for (const key of Object.keys(found)) if (found[key] !== null) list.push([prefix + key, found[key]]);

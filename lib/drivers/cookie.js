@@ -26,7 +26,11 @@ const EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT";
 function cookieDocument() {
   const doc = globalThis.document;
   if (!doc || typeof doc.cookie !== "string") {
-    throw polykvError("ERR_POLYKV_UNSUPPORTED", "COOKIE", 'kv("cookie") needs a browser document (document.cookie), and there is none here');
+    throw polykvError(
+      "ERR_POLYKV_UNSUPPORTED",
+      "COOKIE",
+      'kv("cookie") needs a browser document (document.cookie), and there is none here',
+    );
   }
   return doc;
 }

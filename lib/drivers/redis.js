@@ -45,11 +45,11 @@ function isNodeRedisCluster(input) {
 function isIoredis(input) {
   return Boolean(
     input &&
-      typeof input === "object" &&
-      typeof input.isCluster === "boolean" &&
-      typeof input.status === "string" &&
-      typeof input.pipeline === "function" &&
-      typeof input.sendCommand === "function",
+    typeof input === "object" &&
+    typeof input.isCluster === "boolean" &&
+    typeof input.status === "string" &&
+    typeof input.pipeline === "function" &&
+    typeof input.sendCommand === "function",
   );
 }
 

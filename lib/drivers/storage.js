@@ -45,9 +45,14 @@ class StorageDriver {
     try {
       this.#storage.setItem(key, text);
     } catch (error) {
-      throw polykvError("ERR_POLYKV_VALUE", "STORAGE", `cannot store key "${key}" (${text.length} characters): ${error.message}`, {
-        cause: error,
-      });
+      throw polykvError(
+        "ERR_POLYKV_VALUE",
+        "STORAGE",
+        `cannot store key "${key}" (${text.length} characters): ${error.message}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 

@@ -89,11 +89,13 @@ function toDriver(input) {
  */
 class Core {
   driver = null;
+  serializes = false; // driver.caps.serializes, read on every set()
   ready = null;
 
   // Takes the driver and starts its connect(), if any; returns that promise.
   attach(driver) {
     this.driver = driver;
+    this.serializes = driver.caps.serializes;
     if (typeof driver.connect !== "function") return undefined;
     // Called right here, inside kv(), as polystore does; a throw becomes a rejection.
     let connecting;
@@ -181,6 +183,7 @@ class Store {
     const parent = inner.#core;
     return Promise.resolve(parent.ready).then(() => {
       core.driver = parent.driver;
+      core.serializes = parent.serializes;
     });
   }
 
@@ -224,10 +227,13 @@ class Store {
     const full = (options?.prefix || this.PREFIX) + id;
     const seconds = this.#expiresFrom(options);
     const driver = core.driver;
-    let done;
-    if (value === null || value === undefined || (seconds !== null && seconds <= 0)) done = driver.del(full);
-    else done = driver.set(full, driver.caps.serializes ? encode(id, value) : value, deadline(seconds), seconds);
-    if (isThenable(done)) await done;
+    if (value === null || value === undefined || (seconds !== null && seconds <= 0)) {
+      const done = driver.del(full);
+      if (isThenable(done)) await done;
+      return id;
+    }
+    const done = driver.set(full, core.serializes ? encode(id, value) : value, deadline(seconds), seconds);
+    if (done !== undefined && isThenable(done)) await done;
     return id;
   }
 

@@ -10,14 +10,15 @@
  * `now`; null for never. Whole milliseconds, at least one, so a positive TTL never
  * makes a record that is dead on arrival.
  */
-function deadline(seconds, now = Date.now()) {
+function deadline(seconds, now) {
   if (seconds === null || seconds === undefined) return null;
-  return now + Math.max(1, Math.round(seconds * 1000));
+  // The clock is read only for a record that expires (set() of one that never does is hot).
+  return (now ?? Date.now()) + Math.max(1, Math.round(seconds * 1000));
 }
 
 /** Milliseconds left before `expiresAt` (at least 1), or null for never: for TTL-based backends. */
-function remainingMs(expiresAt, now = Date.now()) {
-  return expiresAt === null ? null : Math.max(1, expiresAt - now);
+function remainingMs(expiresAt, now) {
+  return expiresAt === null ? null : Math.max(1, expiresAt - (now ?? Date.now()));
 }
 
 /** Whether a record with deadline `expires` (ms, maybe fractional; null/undefined never) is live at `now`. */

@@ -12,7 +12,7 @@
 const native = require("./native.js");
 const drivers = require("./lib/drivers/index.js");
 const { adaptClient } = require("./lib/adapt.js");
-const { listEntries, listKeys, clearByListing } = require("./lib/contract.js");
+const { listEntries, listKeys, clearByListing, isThenable } = require("./lib/contract.js");
 const { deadline } = require("./lib/rules.js");
 const { encode } = require("./lib/json.js");
 const { polykvError, describe } = require("./lib/errors.js");
@@ -55,12 +55,6 @@ function parseExpires(value, strict = false) {
     if (lenientExpires.size < 10_000) lenientExpires.set(value, seconds);
   }
   return seconds;
-}
-
-function isThenable(value) {
-  return (
-    value !== null && (typeof value === "object" || typeof value === "function") && typeof value.then === "function"
-  );
 }
 
 function isClass(value) {

@@ -12,7 +12,7 @@
 //   `set(key, value, expiresSeconds | null)` and owns expiry.
 // Any method may return a promise. The client object is never mutated.
 
-const { capabilities, clearByListing } = require("./contract.js");
+const { capabilities, clearByListing, isThenable } = require("./contract.js");
 const { isLive, isExpiredEnvelope } = require("./rules.js");
 const { polykvError } = require("./errors.js");
 
@@ -40,10 +40,6 @@ function validate(client) {
       if (client[method]) refuse(`adapter.${method}() requires RAW or HAS_EXPIRATION`);
     }
   }
-}
-
-function isThenable(value) {
-  return value !== null && typeof value === "object" && typeof value.then === "function";
 }
 
 // `client.promise`, else `client.connect()` once per client; null when it has neither.

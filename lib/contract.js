@@ -94,6 +94,13 @@ function capabilities(overrides = {}) {
   return Object.freeze({ ...BASE_CAPS, ...overrides });
 }
 
+/** Whether a driver's (or a client's) answer is a promise to await rather than the value itself. */
+function isThenable(value) {
+  return (
+    value !== null && (typeof value === "object" || typeof value === "function") && typeof value.then === "function"
+  );
+}
+
 // Default bodies, used where a driver has no method of its own (the facade and the
 // custom-client adapter both call these, so each default is written once).
 
@@ -123,4 +130,4 @@ async function clearByListing(driver, prefix) {
   await Promise.all(keys.map((key) => driver.del(key)));
 }
 
-module.exports = { BASE_CAPS, capabilities, listEntries, listKeys, clearByListing };
+module.exports = { BASE_CAPS, capabilities, isThenable, listEntries, listKeys, clearByListing };

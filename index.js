@@ -12,10 +12,13 @@
 const native = require("./native.js");
 const drivers = require("./lib/drivers/index.js");
 const { adaptClient } = require("./lib/adapt.js");
-const { listEntries, listKeys, clearByListing, isThenable } = require("./lib/contract.js");
+const { listEntries, listKeys, clearByListing, isThenable, getRecordOf } = require("./lib/contract.js");
 const { deadline } = require("./lib/rules.js");
-const { encode } = require("./lib/json.js");
+const { decode } = require("./lib/json.js");
 const { polykvError, describe } = require("./lib/errors.js");
+const record = require("./lib/record.js");
+const listing = require("./lib/list.js");
+const atomic = require("./lib/atomic.js");
 
 // Parsed `expires` strings: a string is parsed once, then looked up.
 const lenientExpires = new Map();
@@ -85,6 +88,8 @@ class Core {
   driver = null;
   serializes = false; // driver.caps.serializes, read on every set()
   ready = null;
+  // increment/getAndDelete on a driver without swap: serialized per key, in this process.
+  queue = new atomic.KeyQueue();
 
   // Takes the driver and starts its connect(), if any; returns that promise.
   attach(driver) {
@@ -226,9 +231,46 @@ class Store {
       if (isThenable(done)) await done;
       return id;
     }
-    const done = driver.set(full, core.serializes ? encode(id, value) : value, deadline(seconds), seconds);
+    const metadata = options?.metadata;
+    const done =
+      metadata === undefined && core.serializes
+        ? driver.set(full, record.storedText(id, value, null, driver.caps), deadline(seconds), seconds)
+        : this.#setWithMetadata(driver, full, id, value, metadata, seconds);
     if (done !== undefined && isThenable(done)) await done;
     return id;
+  }
+
+  // set() with metadata, or on a driver that keeps the caller's own objects (memory).
+  #setWithMetadata(driver, full, id, value, metadata, seconds) {
+    const text = record.metadataText(id, metadata);
+    const expiresAt = deadline(seconds);
+    if (this.#core.serializes) {
+      const own = driver.caps.metadata && text !== null ? text : undefined;
+      return driver.set(full, record.storedText(id, value, text, driver.caps), expiresAt, seconds, own);
+    }
+    return driver.set(full, this.#ownForm(id, value), expiresAt, seconds, text === null ? undefined : metadata);
+  }
+
+  // What a driver that keeps the caller's objects stores: the value itself, bytes as a Uint8Array.
+  #ownForm(id, value) {
+    return typeof value === "object" && value !== null && record.isBytes(value)
+      ? record.checkedBytes(id, value)
+      : value;
+  }
+
+  // The stored form of `value` without metadata, as set() would hand it to the driver.
+  #storedForm(id, value) {
+    if (value === null || value === undefined) return null;
+    return this.#core.serializes
+      ? record.storedText(id, value, null, this.#core.driver.caps)
+      : this.#ownForm(id, value);
+  }
+
+  // The caller's value from a getRaw() answer (stored text or bytes; a record object
+  // `{ value }` for drivers that keep the caller's objects).
+  #readRaw(raw, full) {
+    if (!this.#core.serializes) return raw.value ?? null;
+    return record.openValue(typeof raw === "string" ? decode(this.type, full, raw) : raw, this.type);
   }
 
   async add(value, options) {
@@ -240,12 +282,230 @@ class Store {
     return driver.add(options?.prefix || this.PREFIX, value, deadline(seconds), seconds);
   }
 
-  async get(key) {
+  async get(key, type) {
+    const as = type === undefined ? "json" : record.readType(type);
     const core = this.#core;
     if (core.ready !== null) await core.ready;
     let value = core.driver.get(this.PREFIX + toKey(key));
     if (isThenable(value)) value = await value;
-    return value ?? null;
+    if (core.serializes && typeof value === "object" && value !== null) value = record.openValue(value, this.type);
+    return as === "json" ? (value ?? null) : record.asType(value ?? null, as);
+  }
+
+  /** `{ value, metadata, expires }` (expires: the deadline in ms, or null); all null when missing. */
+  async getWithMetadata(key, type) {
+    const as = type === undefined ? "json" : record.readType(type);
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const found = await getRecordOf(core.driver, this.PREFIX + toKey(key));
+    if (found === null || found === undefined || found.value === null || found.value === undefined) {
+      return { value: null, metadata: null, expires: null };
+    }
+    const { value, metadata } = this.#open(found.value, found.metadata);
+    return { value: record.asType(value, as), metadata, expires: found.expiresAt ?? null };
+  }
+
+  // A driver's value (and, for drivers that keep it, metadata) as the caller's.
+  #open(stored, metadata) {
+    if (this.#core.serializes && !this.#core.driver.caps.metadata) return record.openStored(stored, this.type);
+    const value = this.#core.serializes ? record.openValue(stored, this.type) : stored;
+    return { value, metadata: metadata ?? null };
+  }
+
+  /**
+   * One page of keys, as Workers KV lists them: `{ keys: [{ name, expiration?,
+   * metadata? }], list_complete, cursor? }`; names relative to this store's prefix.
+   */
+  async list(options = {}) {
+    if (options === null || typeof options !== "object") {
+      throw polykvError("ERR_POLYKV_OPTIONS", null, `list() takes an options object, got ${describe(options)}`);
+    }
+    const { prefix = "", limit, cursor } = options;
+    if (typeof prefix !== "string") {
+      throw polykvError("ERR_POLYKV_OPTIONS", null, `list() prefix must be a string, got ${describe(prefix)}`);
+    }
+    const size = listing.pageLimit(limit);
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const driver = this.#listing(core.driver);
+    const base = this.PREFIX + prefix;
+    const page = await listing.readPage(driver, base, listing.decodeCursor(cursor, base), size);
+    const cut = this.PREFIX.length;
+    const keys = [];
+    for (const [key, value, known, own] of page.records) {
+      let expiresAt = known;
+      let stored = value;
+      let metadata = own;
+      if (expiresAt === undefined) {
+        // This driver's listing does not carry deadlines: read the record.
+        const found = await getRecordOf(driver, key);
+        if (found === null || found === undefined) continue;
+        ({ expiresAt, value: stored, metadata } = found);
+      }
+      const entry = { name: key.slice(cut) };
+      if (expiresAt !== null && expiresAt !== undefined) entry.expiration = Math.ceil(expiresAt / 1000);
+      const meta = this.#open(stored, metadata).metadata;
+      if (meta !== null) entry.metadata = meta;
+      keys.push(entry);
+    }
+    if (page.next === null) return { keys, list_complete: true };
+    return { keys, list_complete: false, cursor: listing.encodeCursor(base, page.next) };
+  }
+
+  /**
+   * Stores `value` under `key` with `[hash]` replaced by hash(value), only when that
+   * key is absent or holds other content; returns the final key.
+   */
+  async setWithCache(key, value, options) {
+    const id = toKey(key);
+    const final = id.includes("[hash]") ? id.replaceAll("[hash]", hash(contentOf(value))) : id;
+    const current = await this.get(final);
+    if (current !== null && atomic.jsonEqual(current, value)) return final;
+    return this.set(final, value, options);
+  }
+
+  /**
+   * Replaces the value by `next` only when it deep-equals `expected` (null/undefined:
+   * the key is absent); `next` null/undefined deletes. True when it replaced.
+   */
+  async cas(key, expected, next, options) {
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const id = toKey(key);
+    const full = this.PREFIX + id;
+    const driver = core.driver;
+    if (typeof driver.swap !== "function") {
+      throw polykvError(
+        "ERR_POLYKV_UNSUPPORTED",
+        this.type,
+        "cas() needs a backend that can compare and swap atomically; this one cannot (see README, Atomicity)",
+      );
+    }
+    const seconds = this.#expiresFrom(options);
+    const gone = next === null || next === undefined || (seconds !== null && seconds <= 0);
+    const stored = gone ? null : this.#storedForm(id, next);
+    return atomic.compareAndSwap(driver, full, expected, stored, deadline(seconds), (raw) => this.#readRaw(raw, full));
+  }
+
+  /** Adds `by` (default 1) to the number under `key` and returns the new number; a new key takes `expires`. */
+  async increment(key, by = 1, options) {
+    if (typeof by !== "number" || !Number.isFinite(by)) {
+      throw polykvError("ERR_POLYKV_VALUE", null, `increment() takes a finite number, got ${describe(by)}`);
+    }
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const id = toKey(key);
+    const full = this.PREFIX + id;
+    const driver = core.driver;
+    const expiresAt = deadline(this.#expiresFrom(options));
+    if (typeof driver.increment === "function") return driver.increment(full, by, expiresAt);
+    if (typeof driver.swap === "function") {
+      return atomic.incrementBySwap(
+        driver,
+        full,
+        id,
+        by,
+        expiresAt,
+        (raw) => this.#readRaw(raw, full),
+        (number) => this.#storedForm(id, number),
+      );
+    }
+    return this.#core.queue.run(full, async () => {
+      const found = await getRecordOf(driver, full);
+      const current = found === null || found === undefined ? null : this.#open(found.value).value;
+      if (current !== null && typeof current !== "number") throw atomic.notANumber(id, current);
+      const value = (current ?? 0) + by;
+      const keep = current === null ? expiresAt : (found.expiresAt ?? null);
+      await driver.set(full, this.#storedForm(id, value), keep, keep === null ? null : (keep - Date.now()) / 1000);
+      return value;
+    });
+  }
+
+  /** The value under `key`, deleted: each value is returned to exactly one caller. */
+  async getAndDelete(key) {
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const full = this.PREFIX + toKey(key);
+    const driver = core.driver;
+    if (typeof driver.getAndDelete === "function") {
+      let value = driver.getAndDelete(full);
+      if (isThenable(value)) value = await value;
+      return core.serializes && value !== null ? record.openValue(value, this.type) : (value ?? null);
+    }
+    if (typeof driver.swap === "function") return atomic.takeBySwap(driver, full, (raw) => this.#readRaw(raw, full));
+    return this.#core.queue.run(full, async () => {
+      const value = await this.get(full.slice(this.PREFIX.length));
+      if (value !== null) await driver.del(full);
+      return value;
+    });
+  }
+
+  /** The values of `keys`, in order, null where missing. */
+  async getMany(keys) {
+    const ids = this.#keyList(keys, "getMany");
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const driver = core.driver;
+    const full = ids.map((id) => this.PREFIX + id);
+    let values;
+    if (typeof driver.getMany === "function") values = await driver.getMany(full);
+    else values = await Promise.all(full.map((key) => driver.get(key)));
+    if (!core.serializes) return values.map((value) => value ?? null);
+    return values.map((value) => (value === null || value === undefined ? null : record.openValue(value, this.type)));
+  }
+
+  /**
+   * Writes every `[key, value]` (an array of pairs, or an object); a null value
+   * deletes. Every value is checked before anything is written. Returns the keys.
+   */
+  async setMany(entries, options) {
+    const pairs = Array.isArray(entries)
+      ? entries
+      : entries && typeof entries === "object"
+        ? Object.entries(entries)
+        : null;
+    if (pairs === null || !pairs.every((pair) => Array.isArray(pair) && pair.length >= 1)) {
+      throw polykvError("ERR_POLYKV_OPTIONS", null, "setMany() takes an array of [key, value] pairs or an object");
+    }
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const driver = core.driver;
+    const seconds = this.#expiresFrom(options);
+    const gone = seconds !== null && seconds <= 0;
+    const expiresAt = deadline(seconds);
+    const writes = pairs.map(([key, value]) => {
+      const id = toKey(key);
+      return [this.PREFIX + id, gone ? null : this.#storedForm(id, value), expiresAt, id];
+    });
+    if (typeof driver.setMany === "function") {
+      await driver.setMany(writes.map(([key, stored]) => [key, stored, expiresAt]));
+    } else {
+      await Promise.all(
+        writes.map(([key, stored]) =>
+          stored === null ? driver.del(key) : driver.set(key, stored, expiresAt, seconds),
+        ),
+      );
+    }
+    return writes.map((write) => write[3]);
+  }
+
+  /** Deletes every key of `keys`; returns them. */
+  async delMany(keys) {
+    const ids = this.#keyList(keys, "delMany");
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const driver = core.driver;
+    const full = ids.map((id) => this.PREFIX + id);
+    if (typeof driver.delMany === "function") await driver.delMany(full);
+    else await Promise.all(full.map((key) => driver.del(key)));
+    return ids;
+  }
+
+  #keyList(keys, method) {
+    if (!Array.isArray(keys)) {
+      throw polykvError("ERR_POLYKV_OPTIONS", null, `${method}() takes an array of keys, got ${describe(keys)}`);
+    }
+    return keys.map(toKey);
   }
 
   async has(key) {
@@ -272,7 +532,15 @@ class Store {
     if (core.ready !== null) await core.ready;
     const driver = this.#listing(core.driver);
     const cut = this.PREFIX.length;
-    for await (const [key, value] of driver.iterate(this.PREFIX)) yield [key.slice(cut), value];
+    const open = this.#opener();
+    for await (const [key, value] of driver.iterate(this.PREFIX)) yield [key.slice(cut), open(value)];
+  }
+
+  // What turns a listed value into the caller's: tags and bytes opened on drivers that serialize.
+  #opener() {
+    if (!this.#core.serializes) return (value) => value;
+    const type = this.type;
+    return (value) => record.openValue(value, type);
   }
 
   // Every method below reaches its driver in the same tick it was called in, once
@@ -283,7 +551,8 @@ class Store {
     if (core.ready !== null) await core.ready;
     const cut = this.PREFIX.length;
     const list = await listEntries(this.#listing(core.driver), this.PREFIX);
-    return list.map(([key, value]) => [key.slice(cut), value]);
+    const open = this.#opener();
+    return list.map(([key, value]) => [key.slice(cut), open(value)]);
   }
 
   async keys() {
@@ -300,8 +569,9 @@ class Store {
     const core = this.#core;
     if (core.ready !== null) await core.ready;
     const driver = core.driver;
-    if (typeof driver.values === "function") return driver.values(this.PREFIX);
-    return (await listEntries(this.#listing(driver), this.PREFIX)).map((entry) => entry[1]);
+    const open = this.#opener();
+    if (typeof driver.values === "function") return (await driver.values(this.PREFIX)).map(open);
+    return (await listEntries(this.#listing(driver), this.PREFIX)).map((entry) => open(entry[1]));
   }
 
   async all() {
@@ -353,8 +623,32 @@ function kv(client, options) {
   return new Store(client, options);
 }
 
+/**
+ * A stable content hash of a string (its UTF-8 bytes) or bytes, as lowercase hex:
+ * BLAKE3 with its 256-bit output, computed in Rust.
+ */
+function hash(input) {
+  if (typeof input === "string") return native.hashText(input);
+  if (typeof input === "object" && input !== null && record.isBytes(input)) {
+    const bytes = record.asUint8(input);
+    return native.hashBytes(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+  throw polykvError("ERR_POLYKV_VALUE", null, `hash() takes a string or bytes, got ${describe(input)}`);
+}
+
+// What setWithCache() hashes: a string or bytes as they are, another value as its JSON text.
+function contentOf(value) {
+  if (typeof value === "string" || (typeof value === "object" && value !== null && record.isBytes(value))) return value;
+  const text = JSON.stringify(value);
+  if (text === undefined) {
+    throw polykvError("ERR_POLYKV_VALUE", null, `cannot hash ${describe(value)}: it is not JSON-serializable`);
+  }
+  return text;
+}
+
 kv.default = kv;
 kv.kv = kv;
 kv.Store = Store;
 kv.parseExpires = parseExpires;
+kv.hash = hash;
 module.exports = kv;

@@ -30,6 +30,8 @@ import group from "./group.mjs";
 import expiry from "./expiry.mjs";
 import store from "./store.mjs";
 import values from "./values.mjs";
+import datamodel from "./datamodel.mjs";
+import atomic from "./atomic.mjs";
 import { freshPrefix } from "./helpers.mjs";
 
 const defaults = { listing: true, serializes: true, expiryMs: true, ordered: false, polykv: true };
@@ -85,7 +87,7 @@ export function run(row) {
   for (const each of variants(row)) {
     describe(each.name, async () => {
       const caps = await capsOf(each);
-      for (const topic of [basics, group, expiry, store, values]) topic(each.make, caps);
+      for (const topic of [basics, group, expiry, store, values, datamodel, atomic]) topic(each.make, caps);
     });
   }
 }

@@ -5,6 +5,7 @@
 pub mod envelope;
 pub mod error;
 pub mod expires;
+pub mod hash;
 pub mod key;
 pub mod prefix;
 

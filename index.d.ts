@@ -66,6 +66,9 @@ declare namespace kv {
     expires: number | null;
   }
 
+  /** The events a store emits. */
+  export type StoreEvent = "connect" | "disconnect" | "error";
+
   /** Options of `list()`. */
   export interface ListOptions {
     /** Only keys starting with this (after the store's own prefix). */
@@ -296,6 +299,22 @@ declare namespace kv {
     /** Deletes every key (missing ones are fine) and returns them. */
     delMany(keys: Key[]): Promise<string[]>;
 
+    /** The deadline of `key` in Unix ms; null when it never expires; undefined when it is missing. */
+    expiresAt(key: Key): Promise<number | null | undefined>;
+
+    /** The ms left before `key` expires; null when it never does; undefined when it is missing. */
+    ttl(key: Key): Promise<number | null | undefined>;
+
+    /** Moves the expiry of `key` (null: never; <= 0 deletes), keeping its value; false when missing. */
+    touch(key: Key, options: { expires: Expires }): Promise<boolean>;
+
+    /** `connect` and `disconnect` (network backends, once per transition) and background `error`s. */
+    on(event: StoreEvent, listener: (payload?: unknown) => void): this;
+    once(event: StoreEvent, listener: (payload?: unknown) => void): this;
+    off(event: StoreEvent, listener: (payload?: unknown) => void): this;
+    removeListener(event: StoreEvent, listener: (payload?: unknown) => void): this;
+    listenerCount(event: StoreEvent): number;
+
     /** Whether `key` holds a value that has not expired. */
     has(key: Key): Promise<boolean>;
 
@@ -342,6 +361,12 @@ declare namespace kv {
    * or a TypeError when `strict` is true.
    */
   export function parseExpires(expires: Expires | undefined, strict?: boolean): number | null;
+
+  /**
+   * The store the environment names for `label`: POLYKV_STORE_<LABEL> (for "default" also
+   * POLYKV_URL; with neither, the zero-config `sqlite:` store). The same label, the same store.
+   */
+  export function open(label?: string): Store<Serializable>;
 
   /** BLAKE3-256 of a string's UTF-8 bytes, or of bytes, as 64 lowercase hex digits. */
   export function hash(input: string | Bytes): string;

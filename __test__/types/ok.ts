@@ -217,4 +217,13 @@ export async function dataModel(): Promise<void> {
     void both;
   }
   void [named, digest, swapped, count, keys, gone];
+
+  const at = await store.expiresAt("n");
+  expect<Equal<typeof at, number | null | undefined>>();
+  const left = await store.ttl("n");
+  expect<Equal<typeof left, number | null | undefined>>();
+  const moved: boolean = await store.touch("n", { expires: "1h" });
+  const same: Store = store.on("disconnect", () => {}).off("error", () => {});
+  const labelled: Store = kv.open("cache");
+  void [moved, same, labelled, kv.open()];
 }

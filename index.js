@@ -19,6 +19,7 @@ const { polykvError, describe } = require("./lib/errors.js");
 const record = require("./lib/record.js");
 const listing = require("./lib/list.js");
 const atomic = require("./lib/atomic.js");
+const { Events } = require("./lib/events.js");
 
 // Parsed `expires` strings: a string is parsed once, then looked up.
 const lenientExpires = new Map();
@@ -91,10 +92,19 @@ class Core {
   // increment/getAndDelete on a driver without swap: serialized per key, in this process.
   queue = new atomic.KeyQueue();
 
+  #events = null;
+
+  /** The listeners of every store on this driver (made on the first on()). */
+  events() {
+    return (this.#events ??= new Events());
+  }
+
   // Takes the driver and starts its connect(), if any; returns that promise.
   attach(driver) {
     this.driver = driver;
     this.serializes = driver.caps.serializes;
+    // How the driver reports connect/disconnect/error: dropped while nobody listens.
+    driver.notify = (event, payload) => this.#events?.emit(event, payload) ?? false;
     if (typeof driver.connect !== "function") return undefined;
     // Called right here, inside kv(), as polystore does; a throw becomes a rejection.
     let connecting;
@@ -601,6 +611,79 @@ class Store {
     return undefined;
   }
 
+  /** The deadline of `key` in Unix ms; null when it never expires; undefined when it is missing. */
+  async expiresAt(key) {
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const found = await getRecordOf(core.driver, this.PREFIX + toKey(key));
+    if (found === null || found === undefined) return undefined;
+    return found.expiresAt ?? null;
+  }
+
+  /** The ms left before `key` expires; null when it never does; undefined when it is missing. */
+  async ttl(key) {
+    const at = await this.expiresAt(key);
+    return at === null || at === undefined ? at : Math.max(0, at - Date.now());
+  }
+
+  /**
+   * Moves the expiry of `key` to `expires` from now (null: never; <= 0 deletes)
+   * without changing its value or metadata; false when the key is missing.
+   */
+  async touch(key, options) {
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const full = this.PREFIX + toKey(key);
+    const seconds = this.#expiresFrom(options);
+    const driver = core.driver;
+    if (seconds !== null && seconds <= 0) {
+      if (!(await this.has(key))) return false;
+      await driver.del(full);
+      return true;
+    }
+    const expiresAt = deadline(seconds);
+    if (typeof driver.touch === "function") return Boolean(await driver.touch(full, expiresAt));
+    if (typeof driver.swap === "function") {
+      return atomic.retrying(driver.type, full, async () => {
+        const raw = await driver.getRaw(full);
+        if (raw === null) return false;
+        return (await driver.swap(full, raw, raw, expiresAt)) ? true : atomic.RETRY;
+      });
+    }
+    // No atomic primitive: rewrite the record, serialized with increment() in this process.
+    return core.queue.run(full, async () => {
+      const found = await getRecordOf(driver, full);
+      if (found === null || found === undefined) return false;
+      const { value, metadata } = this.#open(found.value, found.metadata);
+      await this.set(key, value, { expires: seconds, metadata: metadata ?? undefined });
+      return true;
+    });
+  }
+
+  /** Listens to the backend's `connect`, `disconnect` and `error` events (Node's EventEmitter shape). */
+  on(event, listener) {
+    this.#core.events().on(event, listener);
+    return this;
+  }
+
+  once(event, listener) {
+    this.#core.events().once(event, listener);
+    return this;
+  }
+
+  off(event, listener) {
+    this.#core.events().off(event, listener);
+    return this;
+  }
+
+  removeListener(event, listener) {
+    return this.off(event, listener);
+  }
+
+  listenerCount(event) {
+    return this.#core.events().listenerCount(event);
+  }
+
   /** A store over the same driver whose keys all start with `PREFIX + prefix`. */
   prefix(prefix = "") {
     if (typeof prefix !== "string") {
@@ -621,6 +704,39 @@ class Store {
  */
 function kv(client, options) {
   return new Store(client, options);
+}
+
+// kv.open(): one store per label per process.
+const opened = new Map();
+
+/**
+ * The store the environment names for `label` (Spin's model): POLYKV_STORE_<LABEL>
+ * (upper-cased, "-" as "_") holding any URL kv() takes; for "default" also
+ * POLYKV_URL, and with neither the zero-config `sqlite:` store.
+ */
+function open(label = "default") {
+  if (typeof label !== "string" || !/^[A-Za-z0-9_-]+$/.test(label)) {
+    throw polykvError(
+      "ERR_POLYKV_OPTIONS",
+      null,
+      `kv.open() takes a label of letters, digits, "-" and "_", got ${typeof label === "string" ? `"${label}"` : describe(label)}`,
+    );
+  }
+  const name = `POLYKV_STORE_${label.toUpperCase().replace(/-/g, "_")}`;
+  const env = typeof process === "object" && process.env ? process.env : {};
+  const url = env[name] || (label === "default" ? env.POLYKV_URL || "sqlite:" : undefined);
+  if (!url) {
+    throw polykvError(
+      "ERR_POLYKV_OPTIONS",
+      null,
+      `no store is configured for the label "${label}": set ${name} to a URL kv() takes (such as sqlite:///data/${label}.db or redis://host:6379)`,
+    );
+  }
+  const cached = opened.get(label);
+  if (cached !== undefined && cached.url === url) return cached.store;
+  const store = kv(url);
+  opened.set(label, { url, store });
+  return store;
 }
 
 /**
@@ -651,4 +767,5 @@ kv.kv = kv;
 kv.Store = Store;
 kv.parseExpires = parseExpires;
 kv.hash = hash;
+kv.open = open;
 module.exports = kv;

@@ -121,4 +121,4 @@ class KeyQueue {
   }
 }
 
-module.exports = { jsonEqual, compareAndSwap, incrementBySwap, takeBySwap, notANumber, KeyQueue };
+module.exports = { jsonEqual, compareAndSwap, incrementBySwap, takeBySwap, notANumber, KeyQueue, retrying, RETRY };

@@ -96,6 +96,13 @@
  *   [key, stored, expiresAt, metadata] each, as set() takes them; one transaction or
  *   round trip where the backend has one
  * @property {(keys: string[]) => void} [delMany]
+ * @property {(key: string, expiresAt: number | null) => boolean} [touch]
+ *   moves a live record's deadline without rewriting its value (Redis PEXPIRE, SQL
+ *   UPDATE); false when missing. Default: a swap of the record with itself, else a rewrite
+ * @property {(event: "connect" | "disconnect" | "error", payload?: any) => void} [notify]
+ *   set by the facade on every driver: how a network driver reports a connection
+ *   going or coming back (once per transition) and background errors no call can
+ *   return; dropped while nobody listens
  */
 
 /**

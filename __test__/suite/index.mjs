@@ -32,6 +32,7 @@ import store from "./store.mjs";
 import values from "./values.mjs";
 import datamodel from "./datamodel.mjs";
 import atomic from "./atomic.mjs";
+import operate from "./operate.mjs";
 import { freshPrefix } from "./helpers.mjs";
 
 const defaults = { listing: true, serializes: true, expiryMs: true, ordered: false, polykv: true };
@@ -87,7 +88,7 @@ export function run(row) {
   for (const each of variants(row)) {
     describe(each.name, async () => {
       const caps = await capsOf(each);
-      for (const topic of [basics, group, expiry, store, values, datamodel, atomic]) topic(each.make, caps);
+      for (const topic of [basics, group, expiry, store, values, datamodel, atomic, operate]) topic(each.make, caps);
     });
   }
 }

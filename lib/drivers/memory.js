@@ -51,6 +51,12 @@ function create(input) {
       else map.set(key, record(expiresAt === undefined ? (seen?.expires ?? null) : expiresAt, next));
       return true;
     },
+    touch(key, expiresAt) {
+      const data = live(key);
+      if (data === null) return false;
+      map.set(key, record(expiresAt, data.value, data.metadata));
+      return true;
+    },
     *iterate(prefix) {
       const now = Date.now();
       for (const [key, data] of map) {

@@ -35,21 +35,21 @@ for (const row of rows) {
     });
 
     it("a session expires with its cookie", async () => {
-      const { client } = await serve(row.make(), { maxAge: 300 });
+      const { client } = await serve(row.make(), { maxAge: 1000 });
       assert.deepEqual(await client.get("/count"), { count: 1 });
       assert.deepEqual(await client.get("/count"), { count: 2 });
-      await sleep(450);
+      await sleep(1300);
       assert.deepEqual(await client.get("/peek"), { count: null });
     });
 
     it("touch() moves the expiry of a session that was only read", async () => {
-      const { client } = await serve(row.make(), { maxAge: 600 });
+      const { client } = await serve(row.make(), { maxAge: 1500 });
       assert.deepEqual(await client.get("/count"), { count: 1 });
-      await sleep(400);
+      await sleep(1000);
       assert.deepEqual(await client.get("/peek"), { count: 1 }); // unmodified: express-session calls touch()
-      await sleep(400); // 800 ms after the write: gone without the touch
+      await sleep(1000); // 2 s after the write: gone without the touch
       assert.deepEqual(await client.get("/peek"), { count: 1 });
-      await sleep(700);
+      await sleep(1800);
       assert.deepEqual(await client.get("/peek"), { count: null });
     });
 

@@ -29,7 +29,7 @@ declare namespace axiosCacheStorage {
     loadingTtl: number;
     prefix(prefix: string): PolykvAxiosStorage;
     find(key: string): Promise<any>;
-    set(key: string, value: any, request?: any): Promise<void>;
+    set(key: string, value: any): Promise<void>;
     remove(key: string): Promise<void>;
     clear(): Promise<void>;
   }

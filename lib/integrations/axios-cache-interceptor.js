@@ -10,8 +10,8 @@
 // that cannot go stale at the end of its ttl, a stale one at the end of its stale ttl.
 // A response that can be revalidated (ETag, Last-Modified) is kept until replaced, as
 // the library's own storages keep it. A `loading` entry (a request in flight) expires
-// after the request's cache ttl, or `loadingTtl` seconds (default 60), so a request
-// that never finishes does not leave its entry forever.
+// after `loadingTtl` seconds (default 60), so a request that never finishes does not
+// leave its entry forever.
 
 const { buildStorage, canStale } = require("axios-cache-interceptor");
 const { storeOf, secondsUntil } = require("./common.js");
@@ -32,12 +32,12 @@ class AxiosCacheStorage {
   }
 
   // polykv's `expires` (seconds, null: never) for an entry about to be stored.
-  #expires(value, request) {
+  #expires(value) {
     switch (value.state) {
-      case "loading": {
-        const ttl = request?.cache?.ttl;
-        return typeof ttl === "number" ? ttl / 1000 : this.loadingTtl;
-      }
+      case "loading":
+        // Not the request's cache ttl: a response may take longer than it is fresh for,
+        // and the loading entry carries the stale data a 304 answer needs.
+        return this.loadingTtl;
       case "cached":
         if (!canStale(value)) return secondsUntil(value.createdAt + value.ttl);
         if (revalidates(value) || value.staleTtl === undefined) return null;
@@ -54,8 +54,8 @@ class AxiosCacheStorage {
     return (await this.store.get(key)) ?? undefined;
   }
 
-  async set(key, value, request) {
-    await this.store.set(key, value, { expires: this.#expires(value, request) });
+  async set(key, value) {
+    await this.store.set(key, value, { expires: this.#expires(value) });
   }
 
   async remove(key) {

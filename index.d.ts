@@ -65,6 +65,7 @@ declare namespace kv {
     | "FORAGE"
     | "LEVEL"
     | "MEMORY"
+    | "MYSQL"
     | "POSTGRES"
     | "PROMISE"
     | "REDIS"

@@ -70,9 +70,9 @@ if (URL_) {
     function spy(pool) {
       const seen = [];
       const client = Object.create(pool);
-      client.execute = (sql, params) => {
-        seen.push([sql, params]);
-        return pool.execute(sql, params);
+      client.execute = (query, params) => {
+        seen.push([typeof query === "string" ? query : query.sql, params]);
+        return pool.execute(query, params);
       };
       return { client, seen };
     }
@@ -231,6 +231,25 @@ if (URL_) {
       const [rows] = await admin.query(`SELECT id, value FROM ${name}.kv`);
       assert.deepEqual(rows[0].id, Buffer.from("ключ:😀"));
       assert.deepEqual(JSON.parse(rows[0].value), value, "stored as utf8mb4 text");
+    });
+
+    it("works whatever result shape the app set on its client (rowsAsArray, nestTables, metaAsArray)", async () => {
+      const { url } = await database();
+      const clients = [
+        mysqlPromise.createPool({ uri: url, rowsAsArray: true }),
+        mysql.createPool({ uri: url, nestTables: true }),
+        mariadb.createPool({ ...mariadbOptions(url), connectionLimit: 2, rowsAsArray: true }),
+        mariadb.createPool({ ...mariadbOptions(url), connectionLimit: 2, metaAsArray: true }),
+        mariadb.createPool({ ...mariadbOptions(url), connectionLimit: 2, nestTables: true }),
+      ];
+      for (const [i, client] of clients.entries()) {
+        const store = kv(track(client), { prefix: `${i}:` });
+        await store.set("k", { i });
+        assert.deepEqual(await store.get("k"), { i }, `client ${i}`);
+        assert.equal(await store.has("k"), true, `client ${i}`);
+        assert.deepEqual(await store.entries(), [["k", { i }]], `client ${i}`);
+        assert.deepEqual(await collect(store), [["k", { i }]], `client ${i}`);
+      }
     });
 
     it("expiry is stored in ms on the server's clock; expired rows are invisible, then pruned", async () => {

@@ -81,6 +81,11 @@ function range(prefix, after) {
 // A column read as bytes comes back as a Buffer (a custom typeCast may make it a string).
 const text = (data) => (typeof data === "string" ? data : data.toString("utf8"));
 
+// Rows as objects by column name whatever the app set on its pool (rowsAsArray,
+// nestTables, mariadb's metaAsArray change the shape of every answer): per statement.
+const ROWS = { rowsAsArray: false, nestTables: false };
+const MARIADB_ROWS = { ...ROWS, metaAsArray: false };
+
 /**
  * run(sql, params) → the rows of a SELECT, or the client's OK packet, for every client:
  * mysql2's promise API answers [rows, fields]; its callback API has a promise() view
@@ -91,12 +96,13 @@ function runner(client) {
   if (typeof client.batch === "function") {
     return (sql, params) =>
       new Promise((resolve, reject) => {
-        const pending = client.execute(sql, params, (error, rows) => (error ? reject(error) : resolve(rows)));
+        const done = (error, rows) => (error ? reject(error) : resolve(rows));
+        const pending = client.execute({ sql, ...MARIADB_ROWS }, params, done);
         if (isThenable(pending)) pending.then(resolve, reject);
       });
   }
   const promised = typeof client.promise === "function" ? client.promise() : client;
-  return async (sql, params) => (await promised.execute(sql, params))[0];
+  return async (sql, params) => (await promised.execute({ sql, ...ROWS }, params))[0];
 }
 
 class MysqlDriver {

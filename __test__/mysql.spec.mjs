@@ -238,6 +238,7 @@ if (URL_) {
       const clients = [
         mysqlPromise.createPool({ uri: url, rowsAsArray: true }),
         mysql.createPool({ uri: url, nestTables: true }),
+        mysql.createConnection({ uri: url, rowsAsArray: true }),
         mariadb.createPool({ ...mariadbOptions(url), connectionLimit: 2, rowsAsArray: true }),
         mariadb.createPool({ ...mariadbOptions(url), connectionLimit: 2, metaAsArray: true }),
         mariadb.createPool({ ...mariadbOptions(url), connectionLimit: 2, nestTables: true }),

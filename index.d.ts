@@ -111,6 +111,7 @@ declare namespace kv {
     | "FORAGE"
     | "LEVEL"
     | "MEMORY"
+    | "MYSQL"
     | "POSTGRES"
     | "PROMISE"
     | "REDIS"

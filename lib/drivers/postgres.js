@@ -1,6 +1,7 @@
 "use strict";
 // POSTGRES: the user's `pg` Client or Pool (recognised as polystore does: a
-// `query` function and no `filename`).
+// `query` function and no `filename`), or kv("postgres://…") / "postgresql://…": a
+// pg Pool made from the app's own `pg`, which close() ends (as it ends the user's).
 //
 // Table, shared with polystore so either library reads the other's data:
 //   kv (id TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at TIMESTAMPTZ)
@@ -26,6 +27,7 @@ const { capabilities } = require("../contract.js");
 const { polykvError } = require("../errors.js");
 const { prefixEnd, remainingMs } = require("../rules.js");
 const { decode } = require("../json.js");
+const { requirePeer } = require("../peer.js");
 
 const CAPS = capabilities({ ordered: true, atomic: true });
 
@@ -194,8 +196,24 @@ class PostgresDriver {
   }
 }
 
+const URL_SCHEME = /^postgres(ql)?:\/\//i;
+
+// The href of a postgres:// or postgresql:// string or URL, or null.
+function postgresUrl(input) {
+  const href = input instanceof URL ? input.href : input;
+  return typeof href === "string" && URL_SCHEME.test(href) ? href : null;
+}
+
 module.exports = {
   name: "POSTGRES",
-  test: (input) => Boolean(input && typeof input === "object" && typeof input.query === "function" && !input.filename),
-  create: (db) => new PostgresDriver(db),
+  test: (input) =>
+    postgresUrl(input) !== null ||
+    Boolean(input && typeof input === "object" && typeof input.query === "function" && !input.filename),
+  create(input) {
+    const url = postgresUrl(input);
+    if (url === null) return new PostgresDriver(input);
+    const { Pool } = requirePeer("pg", "POSTGRES", url.slice(0, url.indexOf(":") + 1).toLowerCase());
+    // allowExitOnIdle: a store nobody closes does not keep the process alive once idle.
+    return new PostgresDriver(new Pool({ connectionString: url, allowExitOnIdle: true }));
+  },
 };

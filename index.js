@@ -9,16 +9,21 @@
 // (SQLite, file, folder, the Redis codec) sit behind their drivers; the memory
 // store is a driver too, keeping the user's very objects in a Map as polystore does.
 
-const native = require("./native.js");
+// No native addon here: the backends that run in it load it when they are made
+// (lib/addon.js), so memory, Map, custom clients and the browser build need none.
 const drivers = require("./lib/drivers/index.js");
 const { adaptClient } = require("./lib/adapt.js");
 const { listEntries, listKeys, clearByListing, isThenable } = require("./lib/contract.js");
 const { deadline } = require("./lib/rules.js");
 const { encode } = require("./lib/json.js");
+const { parseLenient, parseStrict } = require("./lib/expires.js");
+const { generateKey } = require("./lib/key.js");
 const { polykvError, describe } = require("./lib/errors.js");
 
-// Parsed `expires` strings: a string is parsed once, then looked up.
+// Parsed `expires` strings: a string is parsed once, then looked up (strict mode
+// keeps only the strings it could read).
 const lenientExpires = new Map();
+const strictExpires = new Map();
 const DERIVE = Symbol("polykv.derive");
 
 function toKey(key) {
@@ -43,15 +48,19 @@ function parseExpires(value, strict = false) {
     );
   }
   if (strict) {
+    let seconds = strictExpires.get(value);
+    if (seconds !== undefined) return seconds;
     try {
-      return native.parseExpires(value, true);
+      seconds = parseStrict(value);
     } catch (error) {
       throw polykvError("ERR_POLYKV_EXPIRES", null, error.message, { verbatim: true });
     }
+    if (strictExpires.size < 10_000) strictExpires.set(value, seconds);
+    return seconds;
   }
   let seconds = lenientExpires.get(value);
   if (seconds === undefined) {
-    seconds = native.parseExpires(value, false);
+    seconds = parseLenient(value);
     if (lenientExpires.size < 10_000) lenientExpires.set(value, seconds);
   }
   return seconds;
@@ -235,7 +244,7 @@ class Store {
     const core = this.#core;
     if (core.ready !== null) await core.ready;
     const driver = core.driver;
-    if (typeof driver.add !== "function") return this.set(native.generateKey(), value, options);
+    if (typeof driver.add !== "function") return this.set(generateKey(), value, options);
     const seconds = this.#expiresFrom(options);
     return driver.add(options?.prefix || this.PREFIX, value, deadline(seconds), seconds);
   }

@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const rules = require("../lib/rules.js");
+const expires = require("../lib/expires.js");
 const cases = require("./fixtures/rules.json");
 
 const hex = (buffer) => (buffer === null ? null : buffer.toString("hex"));
@@ -60,5 +61,14 @@ describe("rules (lib/rules.js) against __test__/fixtures/rules.json", () => {
 
   it("scanPattern: glob characters match themselves", () => {
     for (const c of cases.scanPattern) assert.equal(rules.scanPattern(c.prefix), c.pattern, JSON.stringify(c));
+  });
+
+  it("expires (lib/expires.js): polystore's lenient grammar, and strict mode's compound durations and errors", () => {
+    for (const c of cases.expires) {
+      const label = JSON.stringify(c);
+      assert.equal(expires.parseLenient(c.input), c.lenient, label);
+      if (c.strict !== null) assert.equal(expires.parseStrict(c.input), c.strict, label);
+      else assert.throws(() => expires.parseStrict(c.input), { message: c.message }, label);
+    }
   });
 });

@@ -107,3 +107,22 @@ export function capabilities(): void {
   const code: import("polykv").ErrorCode = "ERR_SOMETHING";
   void code;
 }
+
+export function interfaceValueTypes(): void {
+  interface WithDate {
+    at: Date;
+  }
+  interface WithMethod {
+    name: string;
+    greet(): string;
+  }
+  interface WithUndefined {
+    name: string | undefined;
+  }
+  // @ts-expect-error an interface holding a Date is not JSON
+  kv<WithDate>();
+  // @ts-expect-error nor one with a method
+  kv<WithMethod>();
+  // @ts-expect-error nor one whose property may be undefined (JSON drops it)
+  kv<WithUndefined>();
+}

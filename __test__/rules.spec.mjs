@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 const rules = require("../lib/rules.js");
 const expires = require("../lib/expires.js");
+const { generateKey } = require("../lib/key.js");
 const cases = require("./fixtures/rules.json");
 
 const hex = (buffer) => (buffer === null ? null : buffer.toString("hex"));
@@ -70,5 +71,17 @@ describe("rules (lib/rules.js) against __test__/fixtures/rules.json", () => {
       if (c.strict !== null) assert.equal(expires.parseStrict(c.input), c.strict, label);
       else assert.throws(() => expires.parseStrict(c.input), { message: c.message }, label);
     }
+  });
+
+  it("generateKey (lib/key.js): 24 characters of [A-Za-z0-9], each of the 62 about as often (as src/core/key.rs)", () => {
+    const counts = new Map();
+    for (let i = 0; i < 5000; i++) {
+      const key = generateKey();
+      assert.match(key, /^[A-Za-z0-9]{24}$/);
+      for (const c of key) counts.set(c, (counts.get(c) ?? 0) + 1);
+    }
+    // 120 000 draws over 62 symbols: ~1935 each; a biased generator leaves some out.
+    assert.equal(counts.size, 62);
+    for (const [c, n] of counts) assert.ok(n > 1600 && n < 2300, `${c}: ${n}`);
   });
 });

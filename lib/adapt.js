@@ -23,7 +23,7 @@ function refuse(message) {
   throw polykvError("ERR_POLYKV_CLIENT", null, message, { verbatim: true });
 }
 
-// The URLs kv() opens itself, for the messages below.
+// The URLs kv() opens itself, for the messages below (a driver that opens a new scheme adds it here).
 const URL_FORMS =
   "redis:// and rediss:// (Redis), sqlite:path (SQLite), file:///path/name.json (a JSON file), file:///path/dir/ (a folder), http:// and https:// (a polykv/server or polystore API)";
 const CLIENTS =
@@ -60,7 +60,7 @@ function explainString(input) {
   if (scheme !== undefined && !/^[a-z]:[\\/]/i.test(input)) {
     const url = JSON.stringify(shown(input));
     if (scheme === "mongodb" || scheme === "mongodb+srv") {
-      return `kv() got the URL ${url}, and polykv has no MongoDB backend: pass a custom client with get() and set() over your collection (docs/behaviour.md §19); the URLs kv() opens are ${URL_FORMS}`;
+      return `kv() got the URL ${url}, and polykv has no MongoDB backend: pass a custom client over your collection (an object with get(key) and set(key, record), polystore's protocol); the URLs kv() opens are ${URL_FORMS}`;
     }
     return `kv() got the URL ${url}, and "${scheme}:" is not a URL scheme polykv opens. The URLs it opens: ${URL_FORMS}. For anything else, pass ${CLIENTS}`;
   }

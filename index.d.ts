@@ -28,6 +28,23 @@ declare namespace kv {
     string | number | boolean | null | (Serializable | null)[] | { [key: string]: Serializable | null };
 
   /**
+   * `T`, checked part by part for JSON: the constraint of `Store<T>` and `kv<T>()`,
+   * `T extends Json<T>`. Unlike `Serializable` it takes interfaces (`interface User
+   * { name: string }`), which have no index signature; a Date, Map, function, symbol,
+   * BigInt or `undefined` anywhere in `T` still fails. (A mapped type, not a
+   * conditional one, so that it may constrain the very parameter it checks; `bind`
+   * is how a function is told from an object.)
+   */
+  export type Json<T> = ({ [K in keyof T]: JsonPart<T[K]> } & { bind?: never }) | null;
+  type JsonPart<V> = V extends Serializable
+    ? V
+    : V extends bigint | symbol | undefined | ((...args: never[]) => unknown)
+      ? never
+      : V extends object
+        ? { [K in keyof V]: JsonPart<V[K]> }
+        : never;
+
+  /**
    * Seconds (fractions allowed, `0.01` is 10 ms), a duration such as `"10s"`,
    * `"5 minutes"`, `"1h"`, `"2 days"`, or `null` for never.
    */
@@ -218,13 +235,14 @@ declare namespace kv {
     | "ERR_POLYKV_OPTIONS"
     | "ERR_POLYKV_CLIENT"
     | "ERR_POLYKV_UNSUPPORTED"
+    | "ERR_POLYKV_ADDON"
     | "ERR_POLYKV_CONNECTION"
     | "ERR_POLYKV_CORRUPT"
     | "ERR_POLYKV_CLOSED"
     | "ERR_POLYKV_BACKEND";
 
   /** A key-value store; `TD` is the type of the values it holds. */
-  export class Store<TD extends Serializable = Serializable> {
+  export class Store<TD extends Json<TD> = Serializable> {
     /** Prepended to every key of this store. */
     PREFIX: string;
     /** The default expiry in seconds, or null (never). */
@@ -386,6 +404,8 @@ declare function kv<A extends { TYPE: kv.StoreType }>(
   client: A,
   options?: kv.KvOptions,
 ): kv.Store<kv.Serializable> & { type: A["TYPE"] };
-declare function kv<T extends kv.Serializable = kv.Serializable>(client?: any, options?: kv.KvOptions): kv.Store<T>;
+declare function kv<T extends kv.Json<T> = kv.Serializable>(client?: any, options?: kv.KvOptions): kv.Store<T>;
+// Last, so that `ReturnType<typeof kv>` (which reads the last overload) is a Store<Serializable>.
+declare function kv(client?: any, options?: kv.KvOptions): kv.Store<kv.Serializable>;
 
 export = kv;

@@ -9,20 +9,26 @@
 // (SQLite, file, folder, the Redis codec) sit behind their drivers; the memory
 // store is a driver too, keeping the user's very objects in a Map as polystore does.
 
-const native = require("./native.js");
+// No native addon here: the backends that run in it load it when they are made
+// (lib/addon.js), so memory, Map, custom clients and the browser build need none.
 const drivers = require("./lib/drivers/index.js");
 const { adaptClient } = require("./lib/adapt.js");
 const { listEntries, listKeys, clearByListing, isThenable, getRecordOf } = require("./lib/contract.js");
 const { deadline } = require("./lib/rules.js");
 const { decode } = require("./lib/json.js");
+const { parseLenient, parseStrict } = require("./lib/expires.js");
+const { generateKey } = require("./lib/key.js");
+const { hash, contentOf } = require("./lib/hash.js");
 const { polykvError, describe } = require("./lib/errors.js");
 const record = require("./lib/record.js");
 const listing = require("./lib/list.js");
 const atomic = require("./lib/atomic.js");
 const { Events } = require("./lib/events.js");
 
-// Parsed `expires` strings: a string is parsed once, then looked up.
+// Parsed `expires` strings: a string is parsed once, then looked up (strict mode
+// keeps only the strings it could read).
 const lenientExpires = new Map();
+const strictExpires = new Map();
 const DERIVE = Symbol("polykv.derive");
 
 function toKey(key) {
@@ -47,15 +53,19 @@ function parseExpires(value, strict = false) {
     );
   }
   if (strict) {
+    let seconds = strictExpires.get(value);
+    if (seconds !== undefined) return seconds;
     try {
-      return native.parseExpires(value, true);
+      seconds = parseStrict(value);
     } catch (error) {
       throw polykvError("ERR_POLYKV_EXPIRES", null, error.message, { verbatim: true });
     }
+    if (strictExpires.size < 10_000) strictExpires.set(value, seconds);
+    return seconds;
   }
   let seconds = lenientExpires.get(value);
   if (seconds === undefined) {
-    seconds = native.parseExpires(value, false);
+    seconds = parseLenient(value);
     if (lenientExpires.size < 10_000) lenientExpires.set(value, seconds);
   }
   return seconds;
@@ -287,7 +297,7 @@ class Store {
     const core = this.#core;
     if (core.ready !== null) await core.ready;
     const driver = core.driver;
-    if (typeof driver.add !== "function") return this.set(native.generateKey(), value, options);
+    if (typeof driver.add !== "function") return this.set(generateKey(), value, options);
     const seconds = this.#expiresFrom(options);
     return driver.add(options?.prefix || this.PREFIX, value, deadline(seconds), seconds);
   }
@@ -737,29 +747,6 @@ function open(label = "default") {
   const store = kv(url);
   opened.set(label, { url, store });
   return store;
-}
-
-/**
- * A stable content hash of a string (its UTF-8 bytes) or bytes, as lowercase hex:
- * BLAKE3 with its 256-bit output, computed in Rust.
- */
-function hash(input) {
-  if (typeof input === "string") return native.hashText(input);
-  if (typeof input === "object" && input !== null && record.isBytes(input)) {
-    const bytes = record.asUint8(input);
-    return native.hashBytes(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  }
-  throw polykvError("ERR_POLYKV_VALUE", null, `hash() takes a string or bytes, got ${describe(input)}`);
-}
-
-// What setWithCache() hashes: a string or bytes as they are, another value as its JSON text.
-function contentOf(value) {
-  if (typeof value === "string" || (typeof value === "object" && value !== null && record.isBytes(value))) return value;
-  const text = JSON.stringify(value);
-  if (text === undefined) {
-    throw polykvError("ERR_POLYKV_VALUE", null, `cannot hash ${describe(value)}: it is not JSON-serializable`);
-  }
-  return text;
 }
 
 kv.default = kv;

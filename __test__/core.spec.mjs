@@ -24,10 +24,62 @@ describe("construction", () => {
     assert.deepEqual(map.get("k"), { expires: null, value: "v" });
   });
 
+  it("a wrong first argument says what was passed and what would work", () => {
+    const says = (input, ...parts) => {
+      let error;
+      assert.throws(
+        () => kv(input),
+        (thrown) => (error = thrown) instanceof Error,
+      );
+      assert.equal(error.code, "ERR_POLYKV_CLIENT");
+      assert.match(error.message, /^Adapter should have \.get\(\) and \.set\(\): /);
+      for (const part of parts) assert.ok(error.message.includes(part), `${error.message}\n  lacks: ${part}`);
+      return error.message;
+    };
+    // A URL scheme polykv does not open: named, with the ones it does; a password is hidden.
+    const mongo = says(
+      "mongodb://app:s3cret@db.local:27017/app",
+      "mongodb://app:***@db.local:27017/app",
+      "no MongoDB backend",
+      "custom client",
+      "redis://",
+      "sqlite:",
+    );
+    assert.ok(!mongo.includes("s3cret"), mongo);
+    says(
+      "ftp://files.local/x",
+      '"ftp:" is not a URL scheme polykv opens',
+      "redis:// and rediss://",
+      "file:///path/name.json",
+      "node-redis",
+    );
+    // Not a client at all.
+    says(42, "got the number 42", "nothing (a memory store)", "a URL string");
+    says(true, "got a boolean");
+    // A path: the URL that would open it.
+    says("./data.db", 'kv("sqlite:./data.db")');
+    says("data.json", 'kv("file://./data.json")');
+    says("./cache/", 'kv("file://./cache/")');
+    says(
+      "/var/lib/app/store",
+      'kv("sqlite:/var/lib/app/store")',
+      'kv("file:///var/lib/app/store.json")',
+      'kv("file:///var/lib/app/store/")',
+    );
+    says("localStorage", "kv(localStorage)");
+    // Options passed as the client: they belong in the second argument.
+    says({ strict: true }, "looks like kv() options", "second argument", "kv(undefined, { strict: true })");
+    says({ prefix: "app:", expires: "1h" }, 'kv(client, { prefix: "app:", expires: "1h" })');
+    // An object that is half a client says which method is missing.
+    says({ get() {} }, "with no set()");
+  });
+
   it("bad clients throw polystore's messages at kv() time", () => {
-    assert.throws(() => kv({}), { message: "Adapter should have .get() and .set()" });
-    assert.throws(() => kv("potato"), { message: "Adapter should have .get() and .set()" });
-    assert.throws(() => kv(42), { message: "Adapter should have .get() and .set()" });
+    // polystore's text first, word for word; then what was passed and what would work.
+    const polystore = /^Adapter should have \.get\(\) and \.set\(\): kv\(\) /;
+    assert.throws(() => kv({}), { message: polystore, code: "ERR_POLYKV_CLIENT" });
+    assert.throws(() => kv("potato"), { message: polystore });
+    assert.throws(() => kv(42), { message: polystore });
     const getSet = { get() {}, set() {} };
     for (const method of ["has", "keys", "values"]) {
       assert.throws(() => kv({ ...getSet, [method]() {} }), {

@@ -14,7 +14,7 @@
 
 const { capabilities, clearByListing, isThenable } = require("./contract.js");
 const { isLive, isExpiredEnvelope } = require("./rules.js");
-const { polykvError } = require("./errors.js");
+const { polykvError, describe } = require("./errors.js");
 
 // One connect() per client object, shared by every store built on it.
 const connections = new WeakMap();
@@ -23,13 +23,78 @@ function refuse(message) {
   throw polykvError("ERR_POLYKV_CLIENT", null, message, { verbatim: true });
 }
 
+// The URLs kv() opens itself, for the messages below (a driver that opens a new scheme adds it here).
+const URL_FORMS =
+  "redis:// and rediss:// (Redis), sqlite:path (SQLite), file:///path/name.json (a JSON file), file:///path/dir/ (a folder), http:// and https:// (a polykv/server or polystore API)";
+const CLIENTS =
+  "a client object (node-redis, ioredis, pg, etcd3, level, a Cloudflare KV namespace, localForage, localStorage…) or a custom client with get() and set()";
+const OPTION_NAMES = new Set(["prefix", "expires", "strict"]);
+
+// A URL as it may be shown: any password replaced.
+function shown(url) {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@]*?:)[^/@]*@/i, "$1***@");
+}
+
+/**
+ * What was passed and what would work, after polystore's "Adapter should have .get()
+ * and .set()" (kept first, word for word, so code that matched polystore's text still does).
+ */
+function explain(input) {
+  if (typeof input === "string") return explainString(input);
+  if (input === null || (typeof input !== "object" && typeof input !== "function")) {
+    return `kv() takes nothing (a memory store), a Map, a URL string, ${CLIENTS}, or another store; it got ${describe(input)}`;
+  }
+  const keys = Object.keys(input);
+  if (typeof input === "object" && keys.length > 0 && keys.every((key) => OPTION_NAMES.has(key))) {
+    const text = `{ ${keys.map((key) => `${key}: ${JSON.stringify(input[key]) ?? String(input[key])}`).join(", ")} }`;
+    return `${text} looks like kv() options, and options go in the second argument: kv(undefined, ${text}) for a memory store, kv(client, ${text}) for another`;
+  }
+  const missing = ["get", "set"].filter((method) => typeof input[method] !== "function");
+  const what = typeof input === "function" ? "a function that is not a class" : describe(input);
+  return `kv() got ${what} with no ${missing.map((m) => `${m}()`).join(" and no ")}: pass a URL string (${URL_FORMS}), or ${CLIENTS}`;
+}
+
+function explainString(input) {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(input)?.[1]?.toLowerCase();
+  // A Windows drive ("C:\\data.db") is a path, not a scheme.
+  if (scheme !== undefined && !/^[a-z]:[\\/]/i.test(input)) {
+    const url = JSON.stringify(shown(input));
+    if (scheme === "mongodb" || scheme === "mongodb+srv") {
+      return `kv() got the URL ${url}, and polykv has no MongoDB backend: pass a custom client over your collection (an object with get(key) and set(key, record), polystore's protocol); the URLs kv() opens are ${URL_FORMS}`;
+    }
+    return `kv() got the URL ${url}, and "${scheme}:" is not a URL scheme polykv opens. The URLs it opens: ${URL_FORMS}. For anything else, pass ${CLIENTS}`;
+  }
+  if (input === "localStorage" || input === "sessionStorage") {
+    return `kv() got the string "${input}": pass the object itself, kv(${input})`;
+  }
+  const quoted = JSON.stringify(input);
+  const looksLikePath =
+    /^(\.{1,2}[\\/]|[\\/~]|[a-z]:[\\/])/i.test(input) || /\.(db|sqlite3?|json)$/i.test(input) || /[\\/]$/.test(input);
+  if (!looksLikePath) {
+    return `kv() got the string ${quoted}, which is neither a URL polykv opens (${URL_FORMS}) nor "cookie"`;
+  }
+  // As a URL: polystore reads file://./x.json relative to the working directory.
+  const relative = input.replace(/\\/g, "/").replace(/^(?!\/|\.{1,2}\/|[a-z]:\/)/i, "./");
+  const fileUrl = `file://${relative}`;
+  if (/\.(db|sqlite3?)$/i.test(input)) {
+    return `kv() got the path ${quoted}, and a path is not a URL: for a SQLite database, kv("sqlite:${input}")`;
+  }
+  if (/\.json$/i.test(input)) {
+    return `kv() got the path ${quoted}, and a path is not a URL: for a JSON file, kv("${fileUrl}")`;
+  }
+  if (/[\\/]$/.test(input)) {
+    return `kv() got the path ${quoted}, and a path is not a URL: for a folder of JSON files, kv("${fileUrl}")`;
+  }
+  return `kv() got the path ${quoted}, and a path is not a URL: kv("sqlite:${input}") for a SQLite database, kv("${fileUrl}.json") for a JSON file, kv("${fileUrl}/") for a folder`;
+}
+
 /** Throws polystore's messages for an object that is not a usable client. */
 function validate(client) {
   if (!client || (typeof client !== "object" && typeof client !== "function")) {
-    refuse("Adapter should have .get() and .set()");
+    refuse(`Adapter should have .get() and .set(): ${explain(client)}`);
   }
   if (typeof client.get !== "function" || typeof client.set !== "function") {
-    refuse("Adapter should have .get() and .set()");
+    refuse(`Adapter should have .get() and .set(): ${explain(client)}`);
   }
   const { RAW, HAS_EXPIRATION } = client;
   if (RAW !== undefined && HAS_EXPIRATION !== undefined && !RAW !== !HAS_EXPIRATION) {

@@ -126,3 +126,22 @@ export async function dataModel(): Promise<void> {
   await store.getMany("a");
   void [text, count];
 }
+
+export function interfaceValueTypes(): void {
+  interface WithDate {
+    at: Date;
+  }
+  interface WithMethod {
+    name: string;
+    greet(): string;
+  }
+  interface WithUndefined {
+    name: string | undefined;
+  }
+  // @ts-expect-error an interface holding a Date is not JSON
+  kv<WithDate>();
+  // @ts-expect-error nor one with a method
+  kv<WithMethod>();
+  // @ts-expect-error nor one whose property may be undefined (JSON drops it)
+  kv<WithUndefined>();
+}

@@ -227,3 +227,21 @@ export async function dataModel(): Promise<void> {
   const labelled: Store = kv.open("cache");
   void [moved, same, labelled, kv.open()];
 }
+
+// A plain interface (no index signature) is a value type too, nested ones included.
+interface Account {
+  name: string;
+  plan?: "free" | "pro";
+  owner: Account | null;
+  tags: readonly string[];
+  limits: { daily: number };
+}
+export async function interfaces(): Promise<void> {
+  const accounts = kv<Account>();
+  expect<Equal<typeof accounts, Store<Account>>>();
+  await accounts.set("a", { name: "a", owner: null, tags: [], limits: { daily: 1 } });
+  const account = await accounts.get("a");
+  expect<Equal<typeof account, Account | null>>();
+  const typed: Store<Account> = kv<Account>(new Map(), { prefix: "acct:" });
+  for await (const [, value] of typed.prefix("x:")) expect<Equal<typeof value, Account>>();
+}

@@ -7,6 +7,7 @@
 const path = require("node:path");
 const { fileUrl } = require("../url.js");
 const { polykvError } = require("../errors.js");
+const { addon } = require("../addon.js");
 const { BatchingDriver, pathFromFileUrl } = require("../native-store.js");
 
 // Any file: URL not ending in "/" is ours, so a URL without an extension gets a
@@ -27,7 +28,7 @@ function create(input) {
       `"${href}" is neither a file nor a folder: add an extension for a JSON file (file:///path/data.json) or end it with "/" for a folder (file:///path/data/)`,
     );
   }
-  const { NativeStore } = require("../../native.js");
+  const { NativeStore } = addon("FILE");
   return new BatchingDriver("FILE", NativeStore.file(path.resolve(file)));
 }
 

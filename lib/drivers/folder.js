@@ -5,6 +5,7 @@
 
 const path = require("node:path");
 const { fileUrl } = require("../url.js");
+const { addon } = require("../addon.js");
 const { NativeDriver, pathFromFileUrl } = require("../native-store.js");
 
 function test(input) {
@@ -13,7 +14,7 @@ function test(input) {
 }
 
 function create(input) {
-  const { NativeStore } = require("../../native.js");
+  const { NativeStore } = addon("FOLDER");
   return new NativeDriver("FOLDER", NativeStore.folder(path.resolve(pathFromFileUrl(fileUrl(input))) + path.sep));
 }
 

@@ -9,6 +9,7 @@
 //   recognised by its `prepare()` and `exec()`, runs the same SQL through that object.
 
 const path = require("node:path");
+const { addon } = require("../addon.js");
 const { prefixEnd } = require("../rules.js");
 const { NativeDriver, PAGE } = require("../native-store.js");
 const { decode } = require("../json.js");
@@ -39,7 +40,7 @@ function test(input) {
 
 function create(input) {
   if (typeof input !== "string") return new SqliteClient(input);
-  const { NativeStore } = require("../../native.js");
+  const { NativeStore } = addon("SQLITE");
   return new NativeDriver("SQLITE", NativeStore.sqlite(sqlitePath(input)));
 }
 

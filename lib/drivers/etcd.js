@@ -22,7 +22,7 @@
 // all-or-nothing writes, for up to 128 keys at a time.
 
 const { capabilities } = require("../contract.js");
-const { envelopeText, openEnvelopeText, isExpiredText, isLive, prefixEndBytes } = require("../rules.js");
+const { envelopeText, openEnvelopeText, isExpiredText, isLive, parseStored, prefixEndBytes } = require("../rules.js");
 
 const PAGE = 500; // key-values per range request when listing
 const TXN_OPS = 128; // etcd's default limit of operations in one transaction
@@ -30,15 +30,6 @@ const CAPS = capabilities({ ordered: true, atomic: true });
 // etcd has no empty key: the range of every key starts at "\0", and an end of "\0"
 // means "no end".
 const ZERO = Buffer.from([0]);
-
-// Stored text parsed as an envelope, or null when it is not JSON (someone else's).
-function parseEnvelope(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
 
 class EtcdDriver {
   type = "ETCD3";
@@ -58,7 +49,7 @@ class EtcdDriver {
   async #read(key) {
     const { kvs } = await this.#etcd.get(key).exec();
     if (kvs.length === 0) return { data: null, revision: "0" };
-    const data = parseEnvelope(kvs[0].value.toString());
+    const data = parseStored(kvs[0].value.toString());
     return { data: isLive(data) ? data : null, revision: kvs[0].mod_revision };
   }
 
@@ -160,7 +151,7 @@ class EtcdDriver {
     for await (const page of this.#pages(prefix, after, size)) {
       const now = Date.now();
       for (const { key, value } of page) {
-        const data = parseEnvelope(value.toString());
+        const data = parseStored(value.toString());
         if (isLive(data, now)) yield [key.toString(), data.value, data.expires ?? null];
       }
     }

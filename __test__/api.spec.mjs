@@ -147,6 +147,53 @@ describe("API client and server", () => {
     await store.clear();
   });
 
+  it("each polykv operation is one request, carried out by the served store's own method", async () => {
+    const store = kv(served.url).prefix("ops:");
+    const backing = served.backing.prefix("ops:");
+    const requests = async (work) => {
+      const before = served.requests;
+      const result = await work();
+      return [result, served.requests - before];
+    };
+    assert.deepEqual(await requests(() => store.increment("n", 2, { expires: 3600 })), [2, 1]);
+    assert.deepEqual(await requests(() => store.increment("n", 3)), [5, 1]);
+    const deadline = (await backing.getWithMetadata("n")).expires;
+    assert.deepEqual(await requests(() => store.getWithMetadata("n")), [
+      { value: 5, metadata: null, expires: deadline },
+      1,
+    ]);
+    assert.deepEqual(await requests(() => store.setMany({ a: 1, b: [2] })), [["a", "b"], 1]);
+    assert.deepEqual(await requests(() => store.getMany(["b", "x", "a"])), [[[2], null, 1], 1]);
+    assert.deepEqual(await requests(() => store.getAndDelete("a")), [1, 1]);
+    assert.deepEqual(await requests(() => store.delMany(["b", "n"])), [["b", "n"], 1]);
+    // cas: the read, then the server's cas.
+    await store.set("c", { v: 1 });
+    assert.deepEqual(await requests(() => store.cas("c", { v: 1 }, { v: 2 })), [true, 2]);
+    assert.deepEqual(await backing.get("c"), { v: 2 });
+    // Bytes and metadata reach the served store as bytes and metadata.
+    await store.set("bin", Buffer.from([0, 255]), { metadata: { kind: "raw" } });
+    const kept = await backing.getWithMetadata("bin");
+    assert.ok(kept.value instanceof Uint8Array && Buffer.from(kept.value).equals(Buffer.from([0, 255])));
+    assert.deepEqual(kept.metadata, { kind: "raw" });
+    assert.deepEqual([...(await store.get("bin"))], [0, 255], "GET answers bytes in their tagged form");
+    const [page, count] = await requests(() => store.list({ limit: 1 }));
+    assert.equal(count, 1, "a list() page is one request");
+    assert.equal(page.keys.length, 1);
+    await store.clear();
+  });
+
+  it("a refusal of the served store comes back as the same error", async () => {
+    const store = kv(served.url).prefix("refused:");
+    await store.set("s", "text");
+    await assert.rejects(store.increment("s"), { name: "TypeError", code: "ERR_POLYKV_VALUE" });
+    const response = await fetch(`${served.url}?op=nonsense`, { method: "POST", body: "{}" });
+    assert.equal(response.status, 400);
+    assert.match((await response.json()).error, /unknown operation "nonsense"/);
+    const notJson = await fetch(`${served.url}?op=getRecord`, { method: "POST", body: "{" });
+    assert.equal(notJson.status, 400);
+    await store.clear();
+  });
+
   it("speaks the protocol on the wire: statuses and bodies", async () => {
     const url = `${served.url}${encodeURIComponent("wire/key")}`;
     let response = await fetch(`${url}?expires=60`, { method: "PUT", body: JSON.stringify({ a: [1] }) });

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import kv from "../index.mjs";
 import drivers from "../lib/drivers/index.js";
+import { AtomicEnvelopeClient, AtomicRawClient, PlainObjectClient } from "./fixtures/custom-clients.mjs";
 
 const require = createRequire(import.meta.url);
 const native = require("../native.js");
@@ -362,6 +363,64 @@ describe("client protocol", () => {
     await store.prefix("x:").clear();
     assert.deepEqual(cleared, ["x:"]);
     await assert.rejects(() => store.keys(), { message: "UNKNOWN does not support .iterate()" });
+  });
+
+  it("a client receives only JSON: bytes, metadata and values with a $polykv key as tagged records", async () => {
+    const client = new PlainObjectClient();
+    const store = kv(client);
+    await store.set("b", Buffer.from([0, 255]));
+    await store.set("m", { n: 1 }, { metadata: { tag: 1 }, expires: 60 });
+    await store.set("t", { $polykv: "mine" });
+    await store.set("plain", { n: 2 });
+    assert.deepEqual(client.data.b, { expires: null, value: { $polykv: 1, bytes: "AP8=" } });
+    assert.deepEqual(client.data.m.value, { $polykv: 1, value: { n: 1 }, metadata: { tag: 1 } });
+    assert.deepEqual(client.data.t.value, { $polykv: 1, value: { $polykv: "mine" } });
+    assert.deepEqual(client.data.plain, { expires: null, value: { n: 2 } });
+    assert.deepEqual([...(await store.get("b"))], [0, 255]);
+    const read = await store.getWithMetadata("m");
+    assert.deepEqual(read.value, { n: 1 });
+    assert.deepEqual(read.metadata, { tag: 1 });
+    assert.equal(read.expires, client.data.m.expires, "wrapper mode reads the envelope's deadline");
+    assert.deepEqual(await store.get("t"), { $polykv: "mine" });
+    const raw = [];
+    const native = kv({ RAW: true, get: () => null, set: (...args) => void raw.push(args) });
+    await native.set("m", 5, { metadata: "x", expires: 10 });
+    assert.deepEqual(raw, [["m", { $polykv: 1, value: 5, metadata: "x" }, 10]]);
+  });
+
+  for (const [mode, Client] of [
+    ["wrapper", AtomicEnvelopeClient],
+    ["native", AtomicRawClient],
+  ]) {
+    it(`a ${mode}-mode client's own cas, increment, getAndDelete and bulk methods are used`, async () => {
+      const client = new Client();
+      const store = kv(client, { prefix: "p:" });
+      assert.equal(store.capabilities.atomic, true);
+      assert.equal(await store.cas("c", null, 1), true);
+      assert.equal(await store.cas("c", 2, 3), false);
+      assert.equal(await store.increment("n", 2), 2);
+      assert.equal(await store.increment("n", 2), 4);
+      assert.deepEqual(await store.setMany({ a: 1, b: Buffer.from([9]) }), ["a", "b"]);
+      const [a, b, missing] = await store.getMany(["a", "b", "x"]);
+      assert.deepEqual([a, [...b], missing], [1, [9], null]);
+      assert.equal(await store.getAndDelete("a"), 1);
+      assert.deepEqual(await store.delMany(["b"]), ["b"]);
+      assert.deepEqual(client.calls, { cas: 1, increment: 2, setMany: 1, getMany: 1, getAndDelete: 1, delMany: 1 });
+      await store.set("s", "text");
+      await assert.rejects(store.increment("s"), { name: "TypeError", code: "ERR_POLYKV_VALUE" });
+    });
+  }
+
+  it("a client without cas cannot cas; increment and getAndDelete still work, in this process", async () => {
+    const store = kv(new PlainObjectClient());
+    assert.equal(store.capabilities.atomic, false);
+    await assert.rejects(store.cas("k", null, 1), { code: "ERR_POLYKV_UNSUPPORTED" });
+    const counts = await Promise.all(Array.from({ length: 10 }, () => store.increment("k")));
+    assert.deepEqual(
+      counts.sort((x, y) => x - y),
+      Array.from({ length: 10 }, (_, i) => i + 1),
+    );
+    assert.equal(await store.getAndDelete("k"), 10);
   });
 
   it("prune removes expired records of a memory store, within the prefix only", async () => {

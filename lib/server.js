@@ -12,6 +12,31 @@
  * | `PUT base/<encoded key>[?expires=<s>]`    | 204; the body is the value's JSON (`null` deletes)|
  * | `DELETE base/<encoded key>`               | 204, also for a missing key                      |
  * | `GET base/?prefix=<encoded prefix>`       | 200 with `{ "<key without prefix>": value, … }`  |
+ * | `POST base/?op=<operation>`               | 200 with the operation's JSON answer (below)     |
+ *
+ * The POST operations are polykv's, beyond polystore's protocol: each is one
+ * request, carried out by one call of the served store's own method, so it is as
+ * atomic as that store is. The body is a JSON object; values in it (and in every
+ * answer, GET included) are JSON, with binary values as
+ * `{"$polykv":1,"bytes":"<base64>"}` and an object that has a "$polykv" key of its
+ * own wrapped as `{"$polykv":1,"value":…}` (lib/record.js's tagged form).
+ * `expires` is seconds from now, or null for never.
+ *
+ * | op             | body                                        | answer                            |
+ * | -------------- | ------------------------------------------- | --------------------------------- |
+ * | `getRecord`    | `{ key }`                                   | `{ value, metadata, expires }` (expires: Unix ms or null) |
+ * | `set`          | `{ key, value, metadata?, expires }`        | `{}`                              |
+ * | `cas`          | `{ key, expected, next, expires }`          | `{ swapped }`                     |
+ * | `increment`    | `{ key, by, expires }`                      | `{ value }`                       |
+ * | `getAndDelete` | `{ key }`                                   | `{ value }`                       |
+ * | `getMany`      | `{ keys }`                                  | `{ values }`                      |
+ * | `setMany`      | `{ entries: [[key, value or null]], expires }` | `{}`                           |
+ * | `delMany`      | `{ keys }`                                  | `{}`                              |
+ * | `list`         | `{ prefix, limit, cursor? }`                | the store's list() page           |
+ *
+ * An operation the store refuses with one of polykv's error codes (a non-number
+ * to increment, a value it cannot hold) answers 200 with
+ * `{ "refused": { "code", "message" } }`, so the client raises that very error.
  *
  * `expires` is in seconds (fractions allowed); without it the served store's own
  * default expiry applies. Errors are JSON `{ "error": "<what went wrong>" }`:
@@ -32,6 +57,7 @@
 
 const http = require("node:http");
 const { polykvError } = require("./errors.js");
+const { TAG, isBytes, asUint8, openStored } = require("./record.js");
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
 
@@ -136,6 +162,87 @@ function parseExpiresParam(text) {
   return seconds;
 }
 
+/** A value as the protocol carries it: JSON, bytes and tag-like objects tagged (see above). */
+function toWire(value) {
+  if (typeof value !== "object" || value === null) return value;
+  if (isBytes(value)) {
+    const bytes = asUint8(value);
+    return { [TAG]: 1, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64") };
+  }
+  return Object.hasOwn(value, TAG) ? { [TAG]: 1, value } : value;
+}
+
+/** The value a wire form carries (null stays null). */
+function fromWire(wire) {
+  if (wire === null || wire === undefined) return null;
+  try {
+    return openStored(wire, "API").value;
+  } catch (error) {
+    throw new HttpError(400, error.message);
+  }
+}
+
+// polykv's operations (POST base/?op=…): each calls the one store method it names.
+const OPERATIONS = {
+  getRecord: async (store, { key }) => {
+    const { value, metadata, expires } = await store.getWithMetadata(key);
+    return { value: toWire(value), metadata, expires };
+  },
+  set: async (store, { key, value, metadata, expires }) => {
+    await store.set(key, fromWire(value), { expires, metadata });
+    return {};
+  },
+  cas: async (store, { key, expected, next, expires }) => ({
+    swapped: await store.cas(key, fromWire(expected), fromWire(next), { expires }),
+  }),
+  increment: async (store, { key, by, expires }) => ({ value: await store.increment(key, by, { expires }) }),
+  getAndDelete: async (store, { key }) => ({ value: toWire(await store.getAndDelete(key)) }),
+  getMany: async (store, { keys }) => ({ values: (await store.getMany(keys)).map(toWire) }),
+  setMany: async (store, { entries, expires }) => {
+    if (!Array.isArray(entries)) throw new HttpError(400, "setMany: entries must be an array of [key, value] pairs");
+    await store.setMany(
+      entries.map((pair) => (Array.isArray(pair) ? [pair[0], fromWire(pair[1])] : pair)),
+      { expires },
+    );
+    return {};
+  },
+  delMany: async (store, { keys }) => {
+    await store.delMany(keys);
+    return {};
+  },
+  list: (store, { prefix, limit, cursor }) => store.list({ prefix, limit, cursor }),
+};
+
+async function operate(store, name, text) {
+  const operation = Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : null;
+  if (operation === null) {
+    throw new HttpError(400, `unknown operation "${String(name).slice(0, 50)}": use one of ${Object.keys(OPERATIONS)}`);
+  }
+  const method = { getRecord: "getWithMetadata" }[name] ?? name;
+  if (typeof store[method] !== "function") {
+    throw new HttpError(501, `the served store has no ${method}() (a polykv store has every operation)`);
+  }
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, `the body is not valid JSON: ${error.message}`);
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new HttpError(400, `the body of ${name} must be a JSON object`);
+  }
+  try {
+    return await operation(store, body);
+  } catch (error) {
+    // The store refused the operation (a non-number to increment, a bad value…):
+    // the answer carries its code, so the client raises the same error.
+    if (typeof error?.code === "string" && error.code.startsWith("ERR_POLYKV_")) {
+      return { refused: { code: error.code, message: error.message } };
+    }
+    throw error;
+  }
+}
+
 /**
  * A Node request handler `(req, res) => void` serving `store`; mount it in any
  * Node HTTP server (or `app.use(handler)` in express, with `base` matching the
@@ -170,7 +277,7 @@ function createHandler(store, options = {}) {
     if (method === "OPTIONS" && cors) {
       send(res, 204, undefined, {
         ...corsHeaders,
-        "access-control-allow-methods": "GET, HEAD, PUT, DELETE",
+        "access-control-allow-methods": "GET, HEAD, PUT, DELETE, POST",
         "access-control-allow-headers": "content-type, accept",
         "access-control-max-age": "86400",
       });
@@ -178,6 +285,11 @@ function createHandler(store, options = {}) {
     }
 
     const rest = path.slice(base.length);
+    if (rest === "" && method === "POST" && query.has("op")) {
+      const answer = await operate(store, query.get("op"), await readBody(req, maxBodySize));
+      send(res, 200, answer, corsHeaders);
+      return;
+    }
     if (rest === "") {
       if (method !== "GET" && method !== "HEAD") {
         throw new HttpError(405, `${method} is not allowed on ${base}: GET ${base}?prefix=… lists entries`, {
@@ -186,7 +298,7 @@ function createHandler(store, options = {}) {
       }
       const prefix = query.get("prefix") ?? "";
       const entries = await store.prefix(prefix).entries();
-      send(res, 200, Object.fromEntries(entries), corsHeaders);
+      send(res, 200, Object.fromEntries(entries.map(([key, value]) => [key, toWire(value)])), corsHeaders);
       return;
     }
 
@@ -202,7 +314,7 @@ function createHandler(store, options = {}) {
       case "HEAD": {
         const value = await store.get(key);
         if (value === null || value === undefined) throw new HttpError(404, `no value for key "${key.slice(0, 100)}"`);
-        send(res, 200, JSON.stringify(value), corsHeaders);
+        send(res, 200, JSON.stringify(toWire(value)), corsHeaders);
         return;
       }
       case "PUT": {
@@ -215,7 +327,7 @@ function createHandler(store, options = {}) {
         } catch (error) {
           throw new HttpError(400, `the body is not valid JSON: ${error.message}`);
         }
-        await store.set(key, value, expires === undefined ? undefined : { expires });
+        await store.set(key, fromWire(value), expires === undefined ? undefined : { expires });
         send(res, 204, undefined, corsHeaders);
         return;
       }

@@ -51,7 +51,7 @@ export default function atomic(make, caps) {
       assert.equal(await box.store.has("c:del2"), false);
     });
 
-    it("takes an expiry for the new value", async () => {
+    it("takes an expiry for the new value", { skip: caps.deadlines === false && "no deadlines to read" }, async () => {
       const before = Date.now();
       assert.equal(await box.store.cas("c:ttl", null, 1, { expires: 3600 }), true);
       const { expires } = await box.store.getWithMetadata("c:ttl");
@@ -102,17 +102,23 @@ export default function atomic(make, caps) {
       assert.equal(await box.store.increment("i:b", 5), 5);
     });
 
-    it("a new key takes the expiry; later increments keep it", async () => {
-      const before = Date.now();
-      assert.equal(await box.store.increment("i:ttl", 1, { expires: 3600 }), 1);
-      const first = (await box.store.getWithMetadata("i:ttl")).expires;
-      assert.ok(Math.abs(first - (before + 3600_000)) < slack(caps) + 1000, String(first));
-      await sleep(5);
-      assert.equal(await box.store.increment("i:ttl", 1, { expires: 7200 }), 2);
-      assert.equal(await box.store.increment("i:ttl"), 3);
-      const later = (await box.store.getWithMetadata("i:ttl")).expires;
-      assert.ok(Math.abs(later - first) <= (caps.expiryMs ? 5 : 1000), `${later} vs ${first}`);
-    });
+    it(
+      "a new key takes the expiry; later increments keep it",
+      {
+        skip: caps.deadlines === false && "this store cannot read a deadline back to keep it",
+      },
+      async () => {
+        const before = Date.now();
+        assert.equal(await box.store.increment("i:ttl", 1, { expires: 3600 }), 1);
+        const first = (await box.store.getWithMetadata("i:ttl")).expires;
+        assert.ok(Math.abs(first - (before + 3600_000)) < slack(caps) + 1000, String(first));
+        await sleep(5);
+        assert.equal(await box.store.increment("i:ttl", 1, { expires: 7200 }), 2);
+        assert.equal(await box.store.increment("i:ttl"), 3);
+        const later = (await box.store.getWithMetadata("i:ttl")).expires;
+        assert.ok(Math.abs(later - first) <= (caps.expiryMs ? 5 : 1000), `${later} vs ${first}`);
+      },
+    );
 
     it("a key holding a non-number is a TypeError and stays as it is", async () => {
       for (const [i, value] of ["5", { n: 1 }, [1], true].entries()) {
@@ -191,6 +197,7 @@ export default function atomic(make, caps) {
       const before = Date.now();
       await box.store.setMany({ "m:o1": 1, "m:o2": 2 }, { expires: 3600 });
       assert.deepEqual(await box.store.getMany(["m:o1", "m:o2"]), [1, 2]);
+      if (caps.deadlines === false) return;
       const { expires } = await box.store.getWithMetadata("m:o2");
       assert.ok(Math.abs(expires - (before + 3600_000)) < slack(caps) + 1000, String(expires));
     });
@@ -224,15 +231,17 @@ export default function atomic(make, caps) {
       assert.deepEqual(await box.store.getMany(["m:d1", "m:d2", "m:d3"]), [null, 2, null]);
     });
 
-    it("10 000 keys in one setMany, getMany and delMany", async () => {
+    // A row may hold fewer keys (a browser keeps ~50-180 cookies per site).
+    const many = Math.min(10_000, caps.maxKeys ?? 10_000);
+    it(`${many} keys in one setMany, getMany and delMany`, async () => {
       const store = box.store.prefix("m:many:");
-      const keys = Array.from({ length: 10_000 }, (_, i) => `k${i}`);
+      const keys = Array.from({ length: many }, (_, i) => `k${i}`);
       await store.setMany(keys.map((key, i) => [key, i]));
       const values = await store.getMany(keys);
-      assert.equal(values.length, 10_000);
+      assert.equal(values.length, many);
       assert.ok(values.every((value, i) => value === i));
       await store.delMany(keys);
-      assert.deepEqual(await store.getMany(keys.slice(0, 100)), Array(100).fill(null));
+      assert.deepEqual(await store.getMany(keys.slice(0, 100)), Array(Math.min(100, many)).fill(null));
     });
   });
 }

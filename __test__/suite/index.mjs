@@ -22,6 +22,10 @@
 //     copies      values come back as deep-equal copies (false: the very object);
 //                 default: what `serializes` says
 //     polykv      polykv-only promises (strict mode, TypeErrors, uniform keys…)
+//     deadlines   false: the store cannot read a record's deadline back (cookies,
+//                 RAW custom clients): getWithMetadata()/list() report none
+//     maxValueBytes, maxKeys  the most bytes in one value / keys in one store the
+//                 backend physically holds (etcd's request limit, cookies, Web Storage)
 //   row.kv        the kv() that made the store, for re-wrapping (default: polykv)
 import { describe } from "node:test";
 import polykv from "../../index.mjs";

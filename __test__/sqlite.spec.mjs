@@ -328,3 +328,33 @@ describe("SQLite: bytes, metadata, deadlines and group commit", () => {
     assert.deepEqual(many, [1, 2]);
   });
 });
+
+describe("SQLite: the expires_at index", () => {
+  it("is partial on a table polykv creates, so a record that never expires costs no index write", async () => {
+    for (const make of [(file) => kv(`sqlite://${file}`), (file) => kv(open(file))]) {
+      const file = fresh();
+      const store = make(file);
+      await store.set("forever", 1);
+      await store.set("soon", 2, { expires: 0.01 });
+      await sleep(30);
+      await store.prune();
+      const db = open(file);
+      const { sql } = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'idx_kv_expires_at'").get();
+      assert.match(sql, /WHERE expires_at IS NOT NULL$/);
+      const plan = db.prepare("EXPLAIN QUERY PLAN DELETE FROM kv WHERE expires_at <= ?").all(0);
+      assert.ok(
+        plan.some((step) => step.detail.includes("idx_kv_expires_at")),
+        JSON.stringify(plan),
+      );
+      assert.deepEqual(
+        db
+          .prepare("SELECT id FROM kv")
+          .all()
+          .map((row) => row.id),
+        ["forever"],
+      );
+      db.close();
+      await store.close();
+    }
+  });
+});

@@ -83,7 +83,8 @@ class SqliteClient {
   constructor(db) {
     this.#db = db;
     db.exec("CREATE TABLE IF NOT EXISTS kv (id TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER)");
-    db.exec("CREATE INDEX IF NOT EXISTS idx_kv_expires_at ON kv (expires_at)");
+    // Partial, as the native store's (src/backend/sqlite.rs): a record without a deadline costs no index write.
+    db.exec("CREATE INDEX IF NOT EXISTS idx_kv_expires_at ON kv (expires_at) WHERE expires_at IS NOT NULL");
   }
 
   #sql(text) {

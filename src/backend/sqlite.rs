@@ -9,6 +9,12 @@
 //! timeout so two processes take turns instead of failing, cached prepared
 //! statements, an index on `expires_at` for `prune()`, and prefix queries as range
 //! scans on the primary key (`id >= p AND id < bound(p)`) rather than `LIKE`.
+//!
+//! The index polykv creates is partial (`WHERE expires_at IS NOT NULL`): a record
+//! that never expires then costs no index write, which was most of the difference
+//! between a polykv write and a bare INSERT on the same table (measured: a write
+//! dirtied three pages instead of two). `prune()`'s `expires_at <= ?` implies the
+//! condition, so it still uses the index; a table polystore made keeps its own.
 
 use super::{Backend, Change, Deadline, Entry, Listed, Outcomes, Record, Update, Value, ValueRef};
 use crate::core::envelope::{now_ms, whole_ms};
@@ -105,7 +111,7 @@ impl Sqlite {
         conn.execute_batch(
             "PRAGMA synchronous = NORMAL;
              CREATE TABLE IF NOT EXISTS kv (id TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER);
-             CREATE INDEX IF NOT EXISTS idx_kv_expires_at ON kv (expires_at);",
+             CREATE INDEX IF NOT EXISTS idx_kv_expires_at ON kv (expires_at) WHERE expires_at IS NOT NULL;",
         )
         .map_err(sql_fail)?;
         conn.set_prepared_statement_cache_capacity(32);

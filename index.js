@@ -75,10 +75,21 @@ function isClass(value) {
   return typeof value === "function" && /^class[\s{]/.test(Function.prototype.toString.call(value));
 }
 
-/** The driver for whatever the user passed (not a store or a promise), or polystore's errors. */
-function toDriver(input) {
+/**
+ * The driver for whatever the user passed (not a store or a promise), or polystore's
+ * errors. `options` are kv()'s; factories read the ones that are theirs (`asset`).
+ */
+function toDriver(input, options) {
   for (const factory of drivers) {
-    if (factory.test(input)) return factory.create(input);
+    if (!factory.test(input)) continue;
+    const driver = factory.create(input, options);
+    if (options.asset && !driver.asset) {
+      throw polykvError("ERR_POLYKV_OPTIONS", null, "the asset option needs a folder URL: file:///abs/path/folder/");
+    }
+    return driver;
+  }
+  if (options.asset) {
+    throw polykvError("ERR_POLYKV_OPTIONS", null, "the asset option needs a folder URL: file:///abs/path/folder/");
   }
   if (typeof input === "string" && /^file:/i.test(input)) {
     throw polykvError(
@@ -177,13 +188,13 @@ class Store {
       this.#core.wait(
         Promise.resolve(input).then((resolved) => {
           if (resolved instanceof Store) return this.#wrap(resolved, this.#core);
-          return this.#core.attach(toDriver(resolved));
+          return this.#core.attach(toDriver(resolved, options));
         }),
       );
       this.#trackType();
     } else {
       this.#core = new Core();
-      this.#core.attach(toDriver(input));
+      this.#core.attach(toDriver(input, options));
       this.type = this.#core.driver.type;
     }
   }
@@ -418,7 +429,11 @@ class Store {
     const full = this.PREFIX + id;
     const driver = core.driver;
     const expiresAt = deadline(this.#expiresFrom(options));
-    if (typeof driver.increment === "function") return driver.increment(full, by, expiresAt);
+    if (typeof driver.increment === "function") {
+      // undefined: the driver cannot add to what is stored (a tagged record, not a number): swap decides.
+      const sum = await driver.increment(full, by, expiresAt);
+      if (sum !== undefined) return sum;
+    }
     if (typeof driver.swap === "function") {
       return atomic.incrementBySwap(
         driver,

@@ -148,3 +148,31 @@ describe("FILE: bad files and URLs", () => {
     }
   });
 });
+
+describe("FILE: binary values and metadata", () => {
+  it("the file holds text only: bytes are base64 in a tagged record, plain values stay polystore's", async () => {
+    const file = fresh();
+    const store = kv(`file://${file}`);
+    await store.set("bin", Buffer.from([0, 255]));
+    await store.set("meta", "v", { metadata: { m: 1 }, expires: 60 });
+    await store.set("plain", [1]);
+    const data = readJson(file);
+    assert.deepEqual(data.bin, { expires: null, value: { $polykv: 1, bytes: "AP8=" } });
+    assert.deepEqual(data.meta.value, { $polykv: 1, value: "v", metadata: { m: 1 } });
+    assert.deepEqual(data.plain, { expires: null, value: [1] });
+    const bytes = await store.get("bin");
+    assert.ok(bytes instanceof Uint8Array);
+    assert.deepEqual([...bytes], [0, 255]);
+    const { keys } = await store.list();
+    assert.deepEqual(
+      keys.map((key) => [key.name, key.metadata]),
+      [
+        ["bin", undefined],
+        ["meta", { m: 1 }],
+        ["plain", undefined],
+      ],
+    );
+    assert.ok(keys[1].expiration > Date.now() / 1000 + 50);
+    assert.deepEqual(await polystore(`file://${file}`).get("plain"), [1]);
+  });
+});

@@ -69,8 +69,9 @@
  *   When `caps.ordered`, in ascending code-point order, starting after the key
  *   `after` when given (one range read: list() pages with it).
  * @property {(prefix: string, after: string | null, limit: number) => { records: any[][], next: string | null }} [listPage]
- *   only for an unordered backend with a cursor of its own (Redis SCAN); default:
- *   lib/list.js over iterate()
+ *   for an unordered backend with a cursor of its own (Redis SCAN), or one that reads
+ *   a page in one call (the Rust engines: records without their values, a record's
+ *   metadata as a tagged record holding only it); default: lib/list.js over iterate()
  * @property {(prefix: string) => string[]} [keys]          only where faster than iterate()
  * @property {(prefix: string) => [string, any][]} [entries] only where faster than iterate()
  * @property {(prefix: string) => any[]} [values]           only where faster than iterate()
@@ -88,8 +89,10 @@
  *   replaces the record by `next` (a stored form as set() takes; null deletes) only if
  *   it is still `seen` (null: missing or expired); `expiresAt` undefined keeps the
  *   record's deadline. Atomic across processes when `caps.atomic`. True when swapped.
- * @property {(key: string, by: number, expiresAt: number | null) => number} [increment]
- *   one-step increment where the backend has one (else lib/atomic.js over swap)
+ * @property {(key: string, by: number, expiresAt: number | null) => number | undefined} [increment]
+ *   one-step increment where the backend has one (else lib/atomic.js over swap);
+ *   undefined, nothing changed, when it cannot add to the stored record (a tagged
+ *   record, not a number): the facade then goes through swap, which says why
  * @property {(key: string) => any} [getAndDelete]  one-step take (else over swap)
  * @property {(keys: string[]) => any[]} [getMany]   values as get() reads them, in order
  * @property {(writes: [string, any, number | null, any][]) => void} [setMany]
@@ -111,7 +114,8 @@
  * @typedef {object} DriverFactory
  * @property {string} name                       the driver's name, as in `store.type`
  * @property {(input: any) => boolean} test      whether `input` (client, string, URL) is ours
- * @property {(input: any) => Driver} create     the driver over `input`; throws a clear error
+ * @property {(input: any, options: object) => Driver} create  the driver over `input`
+ *   (`options`: kv()'s, for the ones that are the driver's: `asset`); throws a clear error
  */
 
 /** The capabilities a driver starts from; each driver spreads it and says what differs. */

@@ -2,7 +2,8 @@
 // `kv("file:///abs/data.json")` or a `URL`: one JSON file holding every record
 // (docs/behaviour.md §21), in Rust (src/backend/file.rs): reads from memory while the file is
 // unchanged, writes through a temp file and a rename under an advisory lock, the
-// writes of one tick batched into one rewrite.
+// writes of one tick batched into one rewrite. The file holds JSON text only: bytes
+// and metadata go in polykv's tagged record (lib/record.js), bytes as base64.
 
 const path = require("node:path");
 const { fileUrl } = require("../url.js");

@@ -7,7 +7,9 @@ pub mod error;
 pub mod expires;
 pub mod hash;
 pub mod key;
+pub mod number;
 pub mod prefix;
+pub mod tagged;
 
 #[cfg(test)]
 mod rules_fixture;

@@ -144,6 +144,11 @@ class ApiDriver {
     return (await this.#operate("getAndDelete", JSON.stringify({ key }))).value ?? null;
   }
 
+  // The served store's touch(): the value and metadata stay on the server.
+  async touch(key, expiresAt) {
+    return (await this.#operate("touch", JSON.stringify({ key, expires: secondsOf(expiresAt) }))).touched === true;
+  }
+
   async getMany(keys) {
     return (await this.#operate("getMany", JSON.stringify({ keys }))).values;
   }

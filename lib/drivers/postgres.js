@@ -78,6 +78,8 @@ const SQL = {
   get: `SELECT value, bytes FROM kv WHERE id = $1 AND ${LIVE}`,
   getRecord: `SELECT value, bytes, ${DEADLINE} FROM kv WHERE id = $1 AND ${LIVE}`,
   has: `SELECT 1 FROM kv WHERE id = $1 AND ${LIVE}`,
+  // Moves a live row's deadline alone: the value is not rewritten (docs/behaviour.md §32).
+  touch: `UPDATE kv SET expires_at = now() + $2::float8 * interval '1 millisecond' WHERE id = $1 AND ${LIVE}`,
   set: `INSERT INTO kv (id, value, bytes, expires_at) VALUES ($1, $2, $3, ${AFTER_MS})
     ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, bytes = EXCLUDED.bytes, expires_at = EXCLUDED.expires_at`,
   del: "DELETE FROM kv WHERE id = $1",
@@ -217,6 +219,11 @@ class PostgresDriver {
   async has(key) {
     checkText("key", key);
     return (await this.#run("has", [key])).rows.length > 0;
+  }
+
+  async touch(key, expiresAt) {
+    checkText("key", key);
+    return (await this.#run("touch", [key, remainingMs(expiresAt)])).rowCount > 0;
   }
 
   async del(key) {

@@ -181,3 +181,25 @@ describe("events on Postgres", () => {
 function chmodForPostgres(dir) {
   if (process.getuid?.() === 0) execFileSync("chmod", ["755", dir]);
 }
+
+describe("events on the HTTP API client", () => {
+  it("disconnect once when the server goes away, connect once when it is back", async () => {
+    const { listen } = await import("../lib/server.js");
+    const backing = kv();
+    let served = await listen(backing);
+    const store = kv(served.url);
+    const seen = recorder(store);
+    try {
+      await store.set("a", 1);
+      assert.deepEqual(seen, ["connect"]);
+      await served.close();
+      for (let i = 0; i < 3; i++) await assert.rejects(store.get("a"), { code: "ERR_POLYKV_CONNECTION" });
+      assert.deepEqual(seen, ["connect", "disconnect"]);
+      served = await listen(backing, { port: served.port });
+      assert.equal(await store.get("a"), 1);
+      assert.deepEqual(seen, ["connect", "disconnect", "connect"]);
+    } finally {
+      await served.close();
+    }
+  });
+});

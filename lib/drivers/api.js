@@ -18,6 +18,7 @@
 // failed writes, a failure other than 404 rejects with an error that names the
 // request and the status: a write the server refused is never reported as done.
 
+const { watchCalls } = require("../link.js");
 const { capabilities } = require("../contract.js");
 const { CODES, polykvError } = require("../errors.js");
 const { remainingMs } = require("../rules.js");
@@ -231,5 +232,6 @@ class ApiDriver {
 module.exports = {
   name: "API",
   test: (input) => typeof input === "string" && /^https?:\/\//i.test(input),
-  create: (url) => new ApiDriver(url),
+  // A request that never reached the server (fetch failed) is a lost connection.
+  create: (url) => watchCalls(new ApiDriver(url), (error) => error?.code === "ERR_POLYKV_CONNECTION"),
 };

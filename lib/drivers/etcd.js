@@ -21,6 +21,7 @@
 // transaction per 128 keys (etcd's default --max-txn-ops): one consistent read, or
 // all-or-nothing writes, for up to 128 keys at a time.
 
+const { watchCalls } = require("../link.js");
 const { capabilities } = require("../contract.js");
 const { envelopeText, openEnvelopeText, isExpiredText, isLive, parseStored, prefixEndBytes } = require("../rules.js");
 
@@ -194,9 +195,15 @@ class EtcdDriver {
   }
 }
 
+// etcd3 says the server is gone with these (and retries by itself on the next call).
+function isConnectionError(error) {
+  const name = `${error?.name} ${error?.constructor?.name} ${error?.message}`;
+  return /GRPC(ConnectFailed|Unavailable)Error|UNAVAILABLE|No connection established|ECONNREFUSED/.test(name);
+}
+
 module.exports = {
   name: "ETCD3",
   test: (input) =>
     Boolean(input && typeof input === "object" && input.leaseClient && input.watchClient && input.watchManager),
-  create: (etcd) => new EtcdDriver(etcd),
+  create: (etcd) => watchCalls(new EtcdDriver(etcd), isConnectionError),
 };

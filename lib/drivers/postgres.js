@@ -40,6 +40,7 @@ const { polykvError } = require("../errors.js");
 const { prefixEnd, remainingMs } = require("../rules.js");
 const { decode } = require("../json.js");
 const { requirePeer } = require("../peer.js");
+const { watchCalls } = require("../link.js");
 const { openValue } = require("../record.js");
 const { notANumber } = require("../atomic.js");
 
@@ -204,30 +205,8 @@ class PostgresDriver {
 
   // One prepared statement of SQL (named after its entry), with `values`.
   #run(name, values) {
-    const pending = this.#db.query({ name: `polykv_kv_${name}`, text: SQL[name], values });
-    // While the server answers, only a failure is looked at (docs/behaviour.md §34).
-    return this.#up ? pending.catch(this.#failed) : pending.then(this.#answered, this.#failed);
+    return this.#db.query({ name: `polykv_kv_${name}`, text: SQL[name], values });
   }
-
-  // The connection's state, for the store's `connect` and `disconnect` events: one
-  // event per transition, told by the calls themselves (pg reconnects on the next one).
-  #up = false;
-
-  #answered = (result) => {
-    if (!this.#up) {
-      this.#up = true;
-      this.notify?.("connect");
-    }
-    return result;
-  };
-
-  #failed = (error) => {
-    if (this.#up && isConnectionError(error)) {
-      this.#up = false;
-      this.notify?.("disconnect", error);
-    }
-    throw error;
-  };
 
   async get(key) {
     checkText("key", key);
@@ -427,11 +406,11 @@ module.exports = {
     Boolean(input && typeof input === "object" && typeof input.query === "function" && !input.filename),
   create(input) {
     const url = postgresUrl(input);
-    if (url === null) return new PostgresDriver(input);
+    if (url === null) return watchCalls(new PostgresDriver(input), isConnectionError);
     const { Pool } = requirePeer("pg", "POSTGRES", url.slice(0, url.indexOf(":") + 1).toLowerCase());
     // allowExitOnIdle: a store nobody closes does not keep the process alive once idle.
     const pool = new Pool({ connectionString: url, allowExitOnIdle: true });
-    const driver = new PostgresDriver(pool);
+    const driver = watchCalls(new PostgresDriver(pool), isConnectionError);
     // An idle client of the pool that loses its server is an `error` event of the
     // pool, which would crash the process with no listener: it goes to the store's.
     pool.on("error", (error) => driver.notify?.("error", error));

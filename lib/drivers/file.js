@@ -5,15 +5,15 @@
 // writes of one tick batched into one rewrite.
 
 const path = require("node:path");
-const { fileUrl } = require("../url.js");
+const { fileUrl, isFolderUrl } = require("../url.js");
 const { polykvError } = require("../errors.js");
-const { BatchingDriver, pathFromFileUrl } = require("../native-store.js");
+const { BatchingDriver, pathFromFileUrl, followsSymlinks } = require("../native-store.js");
 
 // Any file: URL not ending in "/" is ours, so a URL without an extension gets a
 // clear error below instead of "Adapter should have .get() and .set()".
 function test(input) {
   const href = fileUrl(input);
-  return href !== null && !href.endsWith("/");
+  return href !== null && !isFolderUrl(href);
 }
 
 function create(input) {
@@ -28,7 +28,7 @@ function create(input) {
     );
   }
   const { NativeStore } = require("../../native.js");
-  return new BatchingDriver("FILE", NativeStore.file(path.resolve(file)));
+  return new BatchingDriver("FILE", NativeStore.file(path.resolve(file), followsSymlinks(href)));
 }
 
 module.exports = { name: "FILE", test, create };

@@ -4,17 +4,21 @@
 // writes, foreign files ignored.
 
 const path = require("node:path");
-const { fileUrl } = require("../url.js");
-const { NativeDriver, pathFromFileUrl } = require("../native-store.js");
+const { fileUrl, isFolderUrl } = require("../url.js");
+const { NativeDriver, pathFromFileUrl, followsSymlinks } = require("../native-store.js");
 
 function test(input) {
   const href = fileUrl(input);
-  return href !== null && href.endsWith("/");
+  return href !== null && isFolderUrl(href);
 }
 
 function create(input) {
   const { NativeStore } = require("../../native.js");
-  return new NativeDriver("FOLDER", NativeStore.folder(path.resolve(pathFromFileUrl(fileUrl(input))) + path.sep));
+  const href = fileUrl(input);
+  return new NativeDriver(
+    "FOLDER",
+    NativeStore.folder(path.resolve(pathFromFileUrl(href)) + path.sep, followsSymlinks(href)),
+  );
 }
 
 module.exports = { name: "FOLDER", test, create };

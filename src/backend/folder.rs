@@ -6,17 +6,25 @@
 //!   means a name is never `.` or `..`: no key can name a path outside the folder.
 //! - Replacing a record writes a temp file in the folder and renames it over the
 //!   record, so a crash never leaves a torn record (a new small record is created in
-//!   place, see `set`). Temp files end in `.tmp`, so readers skip them.
+//!   place, see `set`). Temp files (`.polykv-<random>.tmp`) are created exclusively,
+//!   never through a symlink (`fsutil`), and keep the replaced record's mode and
+//!   owner; readers skip them. A writer holds an `flock` on its temp file, so those a
+//!   crash left behind (unlocked, older than [`STALE_TEMP`]) are swept at open.
+//! - A symlink at a record's name is not followed (it reads as missing, is not
+//!   listed, and a `set` replaces the link itself), unless the URL opts in with
+//!   `?symlinks=follow`.
 //! - Files that are not ours (other extensions, names that are not our exact
 //!   encoding, JSON that is not a record, folders) are ignored, never deleted by
 //!   `clear()`.
 
+use super::fsutil;
 use super::{Backend, Entry};
 use crate::core::envelope::{check_value, envelope_text, now_ms, Envelope};
 use crate::core::error::{Error, ErrorKind, Result};
 use std::fs::{self, File};
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 const NAME: &str = "FOLDER";
 const SUFFIX: &str = ".json";
@@ -24,13 +32,18 @@ const SUFFIX: &str = ".json";
 const ONE_PAGE: usize = 4096;
 /// Longest file name Linux filesystems accept, in bytes.
 const MAX_NAME: usize = 255;
+/// Temp files start with this (older versions named them `.polykv-<pid>-<n>.tmp`).
+const TEMP_STEM: &str = ".polykv-";
+/// A temp file no writer holds and this old was left by a crash: `open` removes it.
+/// (The age covers the instant between a writer creating its temp file and locking it.)
+pub const STALE_TEMP: Duration = Duration::from_secs(60);
 
 #[derive(Debug)]
 pub struct Folder {
     dir: PathBuf,
     closed: bool,
-    /// Numbers this process's temp files.
-    seq: u64,
+    /// Read and write records through symlinks (the URL's `?symlinks=follow`).
+    follow: bool,
     /// The sorted keys of the scan in progress (its prefix and keys), so paging a big
     /// folder lists it once instead of once a page.
     listing: Option<(String, Vec<String>)>,
@@ -73,8 +86,9 @@ pub fn decode_name(name: &str) -> Option<String> {
 }
 
 impl Folder {
-    /// Opens the folder, creating it (and its parents) when missing.
-    pub fn open(path: &str) -> Result<Self> {
+    /// Opens the folder, creating it (and its parents) when missing, and removes the
+    /// temp files crashed writers left there. `follow`: follow symlinks at record names.
+    pub fn open(path: &str, follow: bool) -> Result<Self> {
         let dir = PathBuf::from(path);
         fs::create_dir_all(&dir).map_err(|e| {
             Error::new(
@@ -90,10 +104,11 @@ impl Folder {
                 format!("\"{path}\" is not a folder"),
             ));
         }
+        sweep_stale_temps(&dir);
         Ok(Folder {
             dir,
             closed: false,
-            seq: 0,
+            follow,
             listing: None,
         })
     }
@@ -139,10 +154,12 @@ impl Folder {
     }
 
     /// Reads a record file: `Ok(None)` when it is missing or not a record of ours.
-    fn read(&self, path: &PathBuf) -> Result<Option<Envelope>> {
-        let text = match fs::read_to_string(path) {
+    fn read(&self, path: &Path) -> Result<Option<Envelope>> {
+        let text = match fsutil::read_text(path, self.follow) {
             Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            // A symlink the user did not opt in to follow is not one of our records.
+            Err(e) if fsutil::is_symlink_refusal(&e) => return Ok(None),
             Err(e) => {
                 return Err(Error::new(
                     ErrorKind::of_read(&e),
@@ -191,14 +208,69 @@ impl Folder {
             let Some(key) = name.to_str().and_then(decode_name) else {
                 continue;
             };
-            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-                continue; // a folder named like a record is not ours either
+            // A folder named like a record is not ours either, nor a symlink unless opted in.
+            if entry
+                .file_type()
+                .is_ok_and(|kind| kind.is_dir() || (kind.is_symlink() && !self.follow))
+            {
+                continue;
             }
             if key.starts_with(prefix) {
                 found.push((key, entry.path()));
             }
         }
         Ok(found)
+    }
+}
+
+/// Writes `bytes` to a fresh temp file beside `path` (locked while it exists, with
+/// the mode and owner of the record it replaces) and renames it over `path`.
+fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let (mut file, temp) = fsutil::create_temp(dir, TEMP_STEM)?;
+    let written = file.lock().and_then(|_| {
+        match fs::symlink_metadata(path) {
+            Ok(old) if old.is_file() => fsutil::keep_mode_and_owner(&file, &old)?,
+            _ => {}
+        }
+        file.write_all(bytes)?;
+        fs::rename(&temp, path)
+    });
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written // the lock goes with the file, after the rename
+}
+
+/// Removes temp files no live writer holds (see [`STALE_TEMP`]); errors are ignored:
+/// a sweep that cannot run leaves the folder as it was.
+fn sweep_stale_temps(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !(name.starts_with(TEMP_STEM) && name.ends_with(".tmp")) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|at| now.duration_since(at).ok())
+            .is_some_and(|age| age >= STALE_TEMP);
+        if !old || !meta.is_file() {
+            continue; // a symlink at a temp name is someone's, and never followed anyway
+        }
+        // Not locked: no writer is writing it. Locking never follows a link (O_NOFOLLOW).
+        if let Ok(file) = fsutil::open_read(&path, false) {
+            if file.try_lock().is_ok() {
+                let _ = fs::remove_file(&path);
+            }
+        }
     }
 }
 
@@ -245,17 +317,13 @@ impl Backend for Folder {
             }
         }
         // Replacing a record (or a big one): a temp file renamed over it, so the old
-        // record stays whole until the new one is.
-        self.seq += 1;
-        let temp = self
-            .dir
-            .join(format!(".polykv-{}-{}.tmp", std::process::id(), self.seq));
-        let written = File::create(&temp).and_then(|mut file| file.write_all(text.as_bytes()));
-        if let Err(e) = written.and_then(|_| fs::rename(&temp, &path)) {
-            let _ = fs::remove_file(&temp);
-            return Err(fail(e));
-        }
-        Ok(())
+        // record stays whole until the new one is. With `follow`, a link's target is
+        // the record replaced; otherwise the rename replaces the link itself.
+        let target = match self.follow {
+            true => fs::canonicalize(&path).unwrap_or_else(|_| path.clone()),
+            false => path.clone(),
+        };
+        replace(&target, text.as_bytes()).map_err(fail)
     }
 
     fn del(&mut self, key: &str) -> Result<()> {
@@ -369,7 +437,7 @@ mod tests {
     #[test]
     fn keys_never_leave_the_folder() {
         let path = temp_dir("escape");
-        let mut folder = Folder::open(&path).unwrap();
+        let mut folder = Folder::open(&path, false).unwrap();
         for key in ["../evil", "/etc/passwd", "..", ".", "a\0b", "%2e%2e/x", "..\\x", "%2F"] {
             folder.set(key, "1", None).unwrap();
             let file = folder.file_for(key).unwrap();
@@ -387,7 +455,7 @@ mod tests {
     #[test]
     fn ignores_foreign_files_and_pages_through_a_prefix() {
         let path = temp_dir("scan");
-        let mut folder = Folder::open(&path).unwrap();
+        let mut folder = Folder::open(&path, false).unwrap();
         for key in ["p:3", "p:1", "p:2", "q"] {
             folder.set(key, "\"v\"", None).unwrap();
         }
@@ -411,7 +479,7 @@ mod tests {
     #[test]
     fn new_small_records_are_written_in_place_and_replacements_renamed() {
         let path = temp_dir("write");
-        let mut folder = Folder::open(&path).unwrap();
+        let mut folder = Folder::open(&path, false).unwrap();
         folder.set("k", "1", None).unwrap();
         let file = folder.file_for("k").unwrap();
         let first = std::os::unix::fs::MetadataExt::ino(&fs::metadata(&file).unwrap());
@@ -433,9 +501,33 @@ mod tests {
     }
 
     #[test]
+    fn open_sweeps_only_old_unlocked_temp_files() {
+        let path = temp_dir("sweep");
+        fs::create_dir_all(&path).unwrap();
+        let old = SystemTime::now() - STALE_TEMP - Duration::from_secs(5);
+        let make = |name: &str, age: SystemTime| {
+            let file = File::create(format!("{path}{name}")).unwrap();
+            file.set_modified(age).unwrap();
+            file
+        };
+        drop(make(".polykv-crashed.tmp", old));
+        let held = make(".polykv-writing.tmp", old);
+        held.lock().unwrap(); // a live writer (another process, as far as flock knows)
+        drop(make(".polykv-new.tmp", SystemTime::now()));
+        drop(make("keep.tmp", old));
+        drop(Folder::open(&path, false).unwrap());
+        let mut names: Vec<_> = fs::read_dir(&path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, [".polykv-new.tmp", ".polykv-writing.tmp", "keep.tmp"]);
+    }
+
+    #[test]
     fn expiry_prune_and_delete() {
         let path = temp_dir("expiry");
-        let mut folder = Folder::open(&path).unwrap();
+        let mut folder = Folder::open(&path, false).unwrap();
         folder.set("old", "1", Some(now_ms() - 1)).unwrap();
         folder.set("new", "2", Some(now_ms() + 60_000)).unwrap();
         assert!(!folder.has("old").unwrap());
@@ -450,7 +542,7 @@ mod tests {
     #[test]
     fn corrupt_record_is_an_error_naming_the_file_and_long_keys_are_refused() {
         let path = temp_dir("corrupt");
-        let mut folder = Folder::open(&path).unwrap();
+        let mut folder = Folder::open(&path, false).unwrap();
         fs::write(format!("{path}k.json"), "{\"expires\":nu").unwrap();
         let error = folder.get("k").unwrap_err();
         assert_eq!(error.kind, ErrorKind::Corrupt, "{error}");

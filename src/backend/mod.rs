@@ -2,6 +2,7 @@
 //! `Backend` trait below; the binding wraps any of them in one JS class.
 pub mod file;
 pub mod folder;
+mod fsutil;
 #[cfg(feature = "redis")]
 pub mod resp;
 pub mod sqlite;

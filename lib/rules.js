@@ -6,6 +6,13 @@
 // here, cargo test there), so they cannot drift apart.
 
 /**
+ * The longest `expires` polykv takes, in seconds: 10^12 s (10^15 ms, about 31 700
+ * years). Its deadline fits every backend: a JS Date (which ends at 8.64e15 ms), a
+ * Redis PX and an SQLite/Postgres integer, exactly in a double. Beyond it, a RangeError.
+ */
+const MAX_EXPIRES = 1e12;
+
+/**
  * The absolute deadline, in integer Unix ms, of a record that lives `seconds` from
  * `now`; null for never. Whole milliseconds, at least one, so a positive TTL never
  * makes a record that is dead on arrival.
@@ -122,6 +129,7 @@ function scanPattern(prefix) {
 }
 
 module.exports = {
+  MAX_EXPIRES,
   deadline,
   remainingMs,
   isLiveAt,

@@ -7,90 +7,137 @@
 //   GET    base/?prefix=<encoded prefix>      → { "<key without prefix>": value, … }
 // Requests go through the global `fetch`; `kv()` itself sends none.
 //
+// Options (`kv(url, { timeout, token })`, docs/behaviour.md §27): each request,
+// body included, is aborted after `timeout` ms (default 10 s) through an
+// AbortSignal; `token` is sent as `Authorization: Bearer <token>`. Redirects are
+// never followed (a 307 would send a PUT body and the token to another origin): a
+// 3xx is an error naming where it pointed. The empty full key is refused: its URL
+// is the listing's.
+//
 // Unlike polystore, which reads every failed request as "missing" and ignores
 // failed writes, a failure other than 404 rejects with an error that names the
 // request and the status: a write the server refused is never reported as done.
 
 const { capabilities } = require("../contract.js");
-const { polykvError } = require("../errors.js");
+const { polykvError, describe } = require("../errors.js");
 const { remainingMs } = require("../rules.js");
 
 // As the served store keeps it; the protocol has no ordered listing and no atomic update.
 const CAPS = capabilities({});
 
 const HEADERS = { accept: "application/json", "content-type": "application/json" };
+const TIMEOUT = 10_000; // ms, per request, body included
+const PAGE = 1000; // entries per listing request (servers that do not page answer them all)
+
+// The empty full key has the listing's URL (base/): `get("")` would read the whole store.
+function checked(key) {
+  if (key === "") throw polykvError("ERR_POLYKV_KEY", "API", "the empty key cannot be sent: its URL is the listing's");
+  return key;
+}
 
 class ApiDriver {
   type = "API";
   caps = CAPS;
   #base;
+  #headers = HEADERS;
+  #timeout = TIMEOUT;
 
-  constructor(url) {
+  constructor(url, options = {}) {
     this.#base = url.replace(/\/$/, "");
+    const { timeout = TIMEOUT, token } = options;
+    if (typeof timeout !== "number" || !(timeout > 0)) {
+      throw polykvError(
+        "ERR_POLYKV_OPTIONS",
+        "API",
+        `timeout must be a positive number of ms, got ${describe(timeout)}`,
+      );
+    }
+    this.#timeout = timeout;
+    if (token !== undefined) {
+      if (typeof token !== "string" || token === "" || /[\r\n]/.test(token)) {
+        throw polykvError("ERR_POLYKV_OPTIONS", "API", "token must be a non-empty string on one line");
+      }
+      this.#headers = { ...HEADERS, authorization: `Bearer ${token}` };
+    }
   }
 
-  // The response to `method` on base/<encoded key><query>; 404 resolves to null.
+  // Sends `method` to base/<encoded key><query> and reads the whole answer under one
+  // deadline: { text, headers }, or null for a 404.
   async #request(method, key, query = "", body = undefined) {
     const url = `${this.#base}/${encodeURIComponent(key)}${query}`;
+    const signal = this.#timeout === Infinity ? undefined : AbortSignal.timeout(this.#timeout);
     let response;
+    let text;
     try {
-      response = await fetch(url, { method, headers: HEADERS, body });
+      response = await fetch(url, { method, headers: this.#headers, body, redirect: "manual", signal });
+      text = await response.text();
     } catch (error) {
-      const why = error?.cause?.message || error?.message || String(error);
+      const why = signal?.aborted
+        ? `no answer within ${this.#timeout} ms`
+        : error?.cause?.message || error?.message || String(error);
       throw polykvError("ERR_POLYKV_CONNECTION", "API", `${method} ${url} failed: ${why}`, { cause: error });
     }
-    if (response.status === 404) {
-      await response.body?.cancel();
-      return null;
+    if (response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400)) {
+      const to = response.headers.get("location");
+      throw polykvError(
+        "ERR_POLYKV_BACKEND",
+        "API",
+        `${method} ${url} answered a redirect (${response.status})${to ? ` to ${to}` : ""}; polykv does not follow redirects: use the final URL`,
+      );
     }
+    if (response.status === 404) return null;
     if (!response.ok) {
-      const detail = (await response.text().catch(() => "")).slice(0, 200);
+      const detail = text.slice(0, 200);
       const status = `${response.status} ${response.statusText}${detail ? `: ${detail}` : ""}`;
       throw polykvError("ERR_POLYKV_BACKEND", "API", `${method} ${url} answered ${status}`);
     }
-    return response;
+    return { text, headers: response.headers };
   }
 
-  // The response body as JSON; an empty body is null.
-  async #json(response) {
-    if (response === null) return null;
-    const text = await response.text();
-    return text === "" ? null : JSON.parse(text);
+  // The answer's body as JSON; an empty body (or a 404) is null.
+  #json(answer) {
+    return answer === null || answer.text === "" ? null : JSON.parse(answer.text);
   }
 
   async get(key) {
-    return this.#json(await this.#request("GET", key));
+    return this.#json(await this.#request("GET", checked(key)));
   }
 
   async set(key, text, expiresAt) {
     // The protocol takes seconds from now.
     const query = expiresAt === null ? "" : `?expires=${remainingMs(expiresAt) / 1000}`;
-    const response = await this.#request("PUT", key, query, text);
-    await response?.body?.cancel();
+    await this.#request("PUT", checked(key), query, text);
   }
 
   async del(key) {
-    const response = await this.#request("DELETE", key);
-    await response?.body?.cancel();
+    await this.#request("DELETE", checked(key));
   }
 
   async has(key) {
     return (await this.get(key)) !== null;
   }
 
+  // Pages of PAGE entries, following the server's `x-polykv-next` cursor; a server
+  // that does not page (polystore's protocol) answers everything at once, without one.
   async entries(prefix = "") {
-    const found = await this.#json(await this.#request("GET", "", `?prefix=${encodeURIComponent(prefix)}`));
-    if (found === null) return [];
-    if (typeof found !== "object" || Array.isArray(found)) {
-      const shape = Array.isArray(found) ? "an array" : typeof found;
-      throw polykvError(
-        "ERR_POLYKV_BACKEND",
-        "API",
-        `GET ${this.#base}/?prefix=… answered with ${shape}, not an object of entries`,
-      );
-    }
     const list = [];
-    for (const key of Object.keys(found)) if (found[key] !== null) list.push([prefix + key, found[key]]);
+    let after = null;
+    do {
+      const query = `?prefix=${encodeURIComponent(prefix)}&limit=${PAGE}${after === null ? "" : `&after=${after}`}`;
+      const answer = await this.#request("GET", "", query);
+      const found = this.#json(answer);
+      if (found === null) return list;
+      if (typeof found !== "object" || Array.isArray(found)) {
+        const shape = Array.isArray(found) ? "an array" : typeof found;
+        throw polykvError(
+          "ERR_POLYKV_BACKEND",
+          "API",
+          `GET ${this.#base}/?prefix=… answered with ${shape}, not an object of entries`,
+        );
+      }
+      for (const key of Object.keys(found)) if (found[key] !== null) list.push([prefix + key, found[key]]);
+      after = answer.headers.get("x-polykv-next");
+    } while (after !== null);
     return list;
   }
 
@@ -118,5 +165,5 @@ class ApiDriver {
 module.exports = {
   name: "API",
   test: (input) => typeof input === "string" && /^https?:\/\//i.test(input),
-  create: (url) => new ApiDriver(url),
+  create: (url, options) => new ApiDriver(url, options),
 };

@@ -60,7 +60,7 @@ function tooFar(value) {
   return polykvError(
     "ERR_POLYKV_EXPIRES",
     null,
-    `expires ${typeof value === "string" ? JSON.stringify(value) : value} is over the maximum of ${MAX_EXPIRES} seconds (about 31 700 years); use null for never`,
+    `expires ${typeof value === "string" ? JSON.stringify(value) : value} is over the maximum of ${MAX_EXPIRES} seconds (2^31 - 1, about 68 years); use null for never`,
     { range: true },
   );
 }

@@ -743,14 +743,15 @@ describe("polykv/server: authentication, Host check, limits (docs/behaviour.md Â
       const slowBody = await open();
       slowBody.write("PUT /k HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n{");
       const started = performance.now();
-      assert.ok(await closedWithin(slowHeaders, 3000), "slow headers closed");
-      assert.ok(await closedWithin(slowBody, 3000), "slow body closed");
-      assert.ok(performance.now() - started < 3000);
+      // (Node's defaults would hold them 60 s and 300 s; the bounds leave room for a loaded machine.)
+      assert.ok(await closedWithin(slowHeaders, 5000), "slow headers closed");
+      assert.ok(await closedWithin(slowBody, 5000), "slow body closed");
+      assert.ok(performance.now() - started < 5000);
       assert.equal(await served.backing.get("k"), null);
       // Three connections at once: a fourth is refused.
       const held = [await open(), await open(), await open()];
       const fourth = await open();
-      assert.ok(await closedWithin(fourth, 1000), "the fourth connection is closed at once");
+      assert.ok(await closedWithin(fourth, 3000), "the fourth connection is closed at once");
       for (const socket of held) socket.destroy();
     } finally {
       for (const socket of sockets) socket.destroy();

@@ -6,11 +6,12 @@
 // here, cargo test there), so they cannot drift apart.
 
 /**
- * The longest `expires` polykv takes, in seconds: 10^12 s (10^15 ms, about 31 700
- * years). Its deadline fits every backend: a JS Date (which ends at 8.64e15 ms), a
- * Redis PX and an SQLite/Postgres integer, exactly in a double. Beyond it, a RangeError.
+ * The longest `expires` polykv takes, in seconds: 2^31 - 1 (about 68 years), the
+ * largest TTL every backend holds the same way. Cloudflare KV's `expirationTtl` is a
+ * 32-bit integer; a JS Date, Redis PX and SQL integers hold far more. Beyond it, a
+ * RangeError.
  */
-const MAX_EXPIRES = 1e12;
+const MAX_EXPIRES = 2 ** 31 - 1;
 
 /**
  * The absolute deadline, in integer Unix ms, of a record that lives `seconds` from

@@ -28,6 +28,9 @@ const CAPS = capabilities({});
 const HEADERS = { accept: "application/json", "content-type": "application/json" };
 const TIMEOUT = 10_000; // ms, per request, body included
 const PAGE = 1000; // entries per listing request (servers that do not page answer them all)
+// Requests in flight per store; the rest wait their turn. A burst of thousands of
+// calls would otherwise open as many connections, past any server's connection cap.
+const IN_FLIGHT = 64;
 
 // The empty full key has the listing's URL (base/): `get("")` would read the whole store.
 function checked(key) {
@@ -41,6 +44,8 @@ class ApiDriver {
   #base;
   #headers = HEADERS;
   #timeout = TIMEOUT;
+  #active = 0;
+  #queue = []; // resolvers of requests waiting for a turn, oldest first
 
   constructor(url, options = {}) {
     this.#base = url.replace(/\/$/, "");
@@ -61,9 +66,22 @@ class ApiDriver {
     }
   }
 
-  // Sends `method` to base/<encoded key><query> and reads the whole answer under one
-  // deadline: { text, headers }, or null for a 404.
-  async #request(method, key, query = "", body = undefined) {
+  // Sends `method` to base/<encoded key><query> (at most IN_FLIGHT at once) and reads
+  // the whole answer under one deadline: { text, headers }, or null for a 404.
+  async #request(method, key, query, body) {
+    if (this.#active < IN_FLIGHT) this.#active++;
+    else await new Promise((resolve) => this.#queue.push(resolve)); // a finished request hands its turn over
+    try {
+      return await this.#send(method, key, query, body);
+    } finally {
+      const next = this.#queue.shift();
+      if (next) next();
+      else this.#active--;
+    }
+  }
+
+  // One request; the deadline starts when it is sent.
+  async #send(method, key, query = "", body = undefined) {
     const url = `${this.#base}/${encodeURIComponent(key)}${query}`;
     const signal = this.#timeout === Infinity ? undefined : AbortSignal.timeout(this.#timeout);
     let response;

@@ -28,6 +28,23 @@ declare namespace kv {
     string | number | boolean | null | (Serializable | null)[] | { [key: string]: Serializable | null };
 
   /**
+   * `T`, checked part by part for JSON: the constraint of `Store<T>` and `kv<T>()`,
+   * `T extends Json<T>`. Unlike `Serializable` it takes interfaces (`interface User
+   * { name: string }`), which have no index signature; a Date, Map, function, symbol,
+   * BigInt or `undefined` anywhere in `T` still fails. (A mapped type, not a
+   * conditional one, so that it may constrain the very parameter it checks; `bind`
+   * is how a function is told from an object.)
+   */
+  export type Json<T> = ({ [K in keyof T]: JsonPart<T[K]> } & { bind?: never }) | null;
+  type JsonPart<V> = V extends Serializable
+    ? V
+    : V extends bigint | symbol | undefined | ((...args: never[]) => unknown)
+      ? never
+      : V extends object
+        ? { [K in keyof V]: JsonPart<V[K]> }
+        : never;
+
+  /**
    * Seconds (fractions allowed, `0.01` is 10 ms), a duration such as `"10s"`,
    * `"5 minutes"`, `"1h"`, `"2 days"`, or `null` for never.
    */
@@ -39,6 +56,52 @@ declare namespace kv {
     prefix?: string | undefined;
     /** Overrides the store's default expiry for this call (`undefined`: the default; `null`: never). */
     expires?: Expires | undefined;
+  }
+
+  /** Binary data: stored as bytes and read back as a `Uint8Array` (a `Buffer` in Node). */
+  export type Bytes = Uint8Array | ArrayBuffer | ArrayBufferView;
+
+  /** Options of `set()`: with `metadata`, any JSON value of at most 1024 bytes of JSON text. */
+  export interface SetOptions extends Options {
+    /** Kept beside the value (`getWithMetadata`, `list`); a `set` without it clears it. */
+    metadata?: Serializable | undefined;
+  }
+
+  /** How `get(key, type)` returns the value (default "json": as stored). */
+  export type ReadType = "json" | "text" | "bytes" | "arrayBuffer" | "stream";
+
+  /** A web ReadableStream of bytes where the app's types have one, else an async iterable of chunks. */
+  export type ByteStream = typeof globalThis extends { ReadableStream: new (...args: any[]) => infer R }
+    ? R
+    : AsyncIterable<Uint8Array>;
+
+  /** What `getWithMetadata()` reads: all null when the key is missing or expired. */
+  export interface WithMetadata<T, M = Serializable> {
+    value: T | null;
+    metadata: M | null;
+    /** The deadline in Unix ms, or null when the record never expires. */
+    expires: number | null;
+  }
+
+  /** The events a store emits. */
+  export type StoreEvent = "connect" | "disconnect" | "error";
+
+  /** Options of `list()`. */
+  export interface ListOptions {
+    /** Only keys starting with this (after the store's own prefix). */
+    prefix?: string | undefined;
+    /** Keys per page: 1 to 1000, default 1000. */
+    limit?: number | undefined;
+    /** The `cursor` of the previous page. */
+    cursor?: string | undefined;
+  }
+
+  /** One page of `list()`, as Workers KV returns it. */
+  export interface ListResult<M = Serializable> {
+    keys: { name: string; expiration?: number; metadata?: M }[];
+    list_complete: boolean;
+    /** Present exactly when `list_complete` is false. */
+    cursor?: string;
   }
 
   /** Options of `kv(client, options)`. */
@@ -69,6 +132,7 @@ declare namespace kv {
     | "FORAGE"
     | "LEVEL"
     | "MEMORY"
+    | "MYSQL"
     | "POSTGRES"
     | "PROMISE"
     | "REDIS"
@@ -161,8 +225,10 @@ declare namespace kv {
     readonly listing: boolean;
     /** A read-modify-write of one record can be made atomic, also across processes. */
     readonly atomic: boolean;
-    /** Binary values are kept as bytes. */
+    /** Binary values are kept as bytes (false: as base64 inside a tagged JSON record). */
     readonly bytes: boolean;
+    /** The backend keeps metadata itself (false: inside a tagged JSON record). */
+    readonly metadata: boolean;
   }
 
   /** The stable `code` of every error polykv raises (README lists when each is raised). */
@@ -173,13 +239,14 @@ declare namespace kv {
     | "ERR_POLYKV_OPTIONS"
     | "ERR_POLYKV_CLIENT"
     | "ERR_POLYKV_UNSUPPORTED"
+    | "ERR_POLYKV_ADDON"
     | "ERR_POLYKV_CONNECTION"
     | "ERR_POLYKV_CORRUPT"
     | "ERR_POLYKV_CLOSED"
     | "ERR_POLYKV_BACKEND";
 
   /** A key-value store; `TD` is the type of the values it holds. */
-  export class Store<TD extends Serializable = Serializable> {
+  export class Store<TD extends Json<TD> = Serializable> {
     /** Prepended to every key of this store. */
     PREFIX: string;
     /** The default expiry in seconds, or null (never). */
@@ -202,12 +269,74 @@ declare namespace kv {
      * Stores `value` under `key` and returns the key: `await store.set("a", 1, { expires: "10s" })`.
      * A `null` or `undefined` value, or an `expires` of 0 or less, deletes the key.
      */
-    set(key: Key, value: TD | null | undefined, options?: Options): Promise<string>;
-    set<T extends TD>(key: Key, value: T, options?: Options): Promise<string>;
+    set(key: Key, value: TD | null | undefined, options?: SetOptions): Promise<string>;
+    set<T extends TD>(key: Key, value: T, options?: SetOptions): Promise<string>;
+    set(key: Key, value: Bytes, options?: SetOptions): Promise<string>;
 
     /** The value under `key`, or `null` when it is missing or expired. */
     get(key: Key): Promise<TD | null>;
     get<T extends TD>(key: Key): Promise<T | null>;
+    /** The value read as text, bytes, an ArrayBuffer or a stream of bytes (`"json"`: as stored). */
+    get(key: Key, type: "text" | { type: "text" }): Promise<string | null>;
+    get(key: Key, type: "bytes" | { type: "bytes" }): Promise<Uint8Array | null>;
+    get(key: Key, type: "arrayBuffer" | { type: "arrayBuffer" }): Promise<ArrayBuffer | null>;
+    get(key: Key, type: "stream" | { type: "stream" }): Promise<ByteStream | null>;
+    get<T extends TD = TD>(key: Key, type: "json" | { type: "json" }): Promise<T | null>;
+
+    /** `{ value, metadata, expires }` of `key` (expires: the deadline in ms or null); all null when missing. */
+    getWithMetadata<M = Serializable, T extends TD = TD>(key: Key): Promise<WithMetadata<T, M>>;
+    getWithMetadata<M = Serializable>(key: Key, type: "text" | { type: "text" }): Promise<WithMetadata<string, M>>;
+    getWithMetadata<M = Serializable>(
+      key: Key,
+      type: "bytes" | { type: "bytes" },
+    ): Promise<WithMetadata<Uint8Array, M>>;
+    getWithMetadata<M = Serializable>(key: Key, type: ReadType | { type: ReadType }): Promise<WithMetadata<unknown, M>>;
+
+    /** One page of keys with their expiration and metadata: `{ keys, list_complete, cursor? }`. */
+    list<M = Serializable>(options?: ListOptions): Promise<ListResult<M>>;
+
+    /** Stores `value` under `key` with `[hash]` replaced by `hash(value)`, only when new; returns the final key. */
+    setWithCache(key: Key, value: TD | Bytes, options?: SetOptions): Promise<string>;
+
+    /**
+     * Replaces the value by `next` only when it JSON-deep-equals `expected` (null or undefined:
+     * the key is absent); a null or undefined `next` deletes. True when it replaced.
+     */
+    cas(key: Key, expected: TD | null | undefined, next: TD | null | undefined, options?: Options): Promise<boolean>;
+
+    /** Adds `by` (default 1) to the number under `key` and returns it; a new key takes `expires`, later ones keep it. */
+    increment(key: Key, by?: number, options?: Options): Promise<number>;
+
+    /** The value under `key`, deleted in the same step: each value goes to exactly one caller. */
+    getAndDelete<T extends TD = TD>(key: Key): Promise<T | null>;
+
+    /** The values of `keys` in order, null where missing. */
+    getMany<T extends TD = TD>(keys: Key[]): Promise<(T | null)[]>;
+
+    /** Writes every pair (a null value deletes); all are checked before any is written. Returns the keys. */
+    setMany(
+      entries: [Key, TD | Bytes | null | undefined][] | Record<string, TD | Bytes | null | undefined>,
+      options?: Options,
+    ): Promise<string[]>;
+
+    /** Deletes every key (missing ones are fine) and returns them. */
+    delMany(keys: Key[]): Promise<string[]>;
+
+    /** The deadline of `key` in Unix ms; null when it never expires; undefined when it is missing. */
+    expiresAt(key: Key): Promise<number | null | undefined>;
+
+    /** The ms left before `key` expires; null when it never does; undefined when it is missing. */
+    ttl(key: Key): Promise<number | null | undefined>;
+
+    /** Moves the expiry of `key` (null: never; <= 0 deletes), keeping its value; false when missing. */
+    touch(key: Key, options: { expires: Expires }): Promise<boolean>;
+
+    /** `connect` and `disconnect` (network backends, once per transition) and background `error`s. */
+    on(event: StoreEvent, listener: (payload?: unknown) => void): this;
+    once(event: StoreEvent, listener: (payload?: unknown) => void): this;
+    off(event: StoreEvent, listener: (payload?: unknown) => void): this;
+    removeListener(event: StoreEvent, listener: (payload?: unknown) => void): this;
+    listenerCount(event: StoreEvent): number;
 
     /** Whether `key` holds a value that has not expired. */
     has(key: Key): Promise<boolean>;
@@ -256,6 +385,15 @@ declare namespace kv {
    */
   export function parseExpires(expires: Expires | undefined, strict?: boolean): number | null;
 
+  /**
+   * The store the environment names for `label`: POLYKV_STORE_<LABEL> (for "default" also
+   * POLYKV_URL; with neither, the zero-config `sqlite:` store). The same label, the same store.
+   */
+  export function open(label?: string): Store<Serializable>;
+
+  /** BLAKE3-256 of a string's UTF-8 bytes, or of bytes, as 64 lowercase hex digits. */
+  export function hash(input: string | Bytes): string;
+
   export { kv, kv as default };
 }
 
@@ -270,6 +408,8 @@ declare function kv<A extends { TYPE: kv.StoreType }>(
   client: A,
   options?: kv.KvOptions,
 ): kv.Store<kv.Serializable> & { type: A["TYPE"] };
-declare function kv<T extends kv.Serializable = kv.Serializable>(client?: any, options?: kv.KvOptions): kv.Store<T>;
+declare function kv<T extends kv.Json<T> = kv.Serializable>(client?: any, options?: kv.KvOptions): kv.Store<T>;
+// Last, so that `ReturnType<typeof kv>` (which reads the last overload) is a Store<Serializable>.
+declare function kv(client?: any, options?: kv.KvOptions): kv.Store<kv.Serializable>;
 
 export = kv;

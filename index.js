@@ -9,21 +9,31 @@
 // (SQLite, file, folder, the Redis codec) sit behind their drivers; the memory
 // store is a driver too, keeping the user's very objects in a Map as polystore does.
 
-const native = require("./native.js");
+// No native addon here: the backends that run in it load it when they are made
+// (lib/addon.js), so memory, Map, custom clients and the browser build need none.
 const drivers = require("./lib/drivers/index.js");
 const { adaptClient } = require("./lib/adapt.js");
-const { listEntries, listKeys, clearByListing, isThenable } = require("./lib/contract.js");
+const { listEntries, listKeys, clearByListing, isThenable, getRecordOf } = require("./lib/contract.js");
 const { deadline, MAX_EXPIRES } = require("./lib/rules.js");
-const { encode } = require("./lib/json.js");
+const { decode } = require("./lib/json.js");
+const { parseLenient, parseStrict } = require("./lib/expires.js");
+const { generateKey } = require("./lib/key.js");
+const { hash, contentOf } = require("./lib/hash.js");
 const { polykvError, describe } = require("./lib/errors.js");
+const record = require("./lib/record.js");
+const listing = require("./lib/list.js");
+const atomic = require("./lib/atomic.js");
+const { Events } = require("./lib/events.js");
 
-// Parsed `expires` strings: a string is parsed once, then looked up.
+// Parsed `expires` strings: a string is parsed once, then looked up (strict mode
+// keeps only the strings it could read).
 const lenientExpires = new Map();
+const strictExpires = new Map();
 const DERIVE = Symbol("polykv.derive");
 
 // Keys and prefixes must be well-formed UTF-16: a lone surrogate has no UTF-8 form, so
 // SQLite, file, folder and Redis would store "\ud800", "\udc00" and "\ufffd" as one key
-// (docs/behaviour.md §28). isWellFormed() is Node 20+ and Bun; the regex is for Node 18.
+// (docs/behaviour.md §37). isWellFormed() is Node 20+ and Bun; the regex is for Node 18.
 const isWellFormed =
   String.prototype.isWellFormed ??
   function () {
@@ -55,7 +65,7 @@ function toPrefix(prefix, what) {
   return prefix;
 }
 
-// Beyond MAX_EXPIRES seconds no backend holds the deadline the same way (docs/behaviour.md §29).
+// Beyond MAX_EXPIRES seconds no backend holds the deadline the same way (docs/behaviour.md §38).
 function tooFar(value) {
   return polykvError(
     "ERR_POLYKV_EXPIRES",
@@ -86,15 +96,19 @@ function parseExpires(value, strict = false) {
   }
   let seconds;
   if (strict) {
-    try {
-      seconds = native.parseExpires(value, true);
-    } catch (error) {
-      throw polykvError("ERR_POLYKV_EXPIRES", null, error.message, { verbatim: true });
+    seconds = strictExpires.get(value);
+    if (seconds === undefined) {
+      try {
+        seconds = parseStrict(value);
+      } catch (error) {
+        throw polykvError("ERR_POLYKV_EXPIRES", null, error.message, { verbatim: true });
+      }
+      if (strictExpires.size < 10_000) strictExpires.set(value, seconds);
     }
   } else {
     seconds = lenientExpires.get(value);
     if (seconds === undefined) {
-      seconds = native.parseExpires(value, false);
+      seconds = parseLenient(value);
       if (lenientExpires.size < 10_000) lenientExpires.set(value, seconds);
     }
   }
@@ -107,10 +121,21 @@ function isClass(value) {
   return typeof value === "function" && /^class[\s{]/.test(Function.prototype.toString.call(value));
 }
 
-/** The driver for whatever the user passed (not a store or a promise), or polystore's errors. */
+/**
+ * The driver for whatever the user passed (not a store or a promise), or polystore's
+ * errors. `options` are kv()'s; factories read the ones that are theirs (`asset`).
+ */
 function toDriver(input, options) {
   for (const factory of drivers) {
-    if (factory.test(input)) return factory.create(input, options);
+    if (!factory.test(input)) continue;
+    const driver = factory.create(input, options);
+    if (options.asset && !driver.asset) {
+      throw polykvError("ERR_POLYKV_OPTIONS", null, "the asset option needs a folder URL: file:///abs/path/folder/");
+    }
+    return driver;
+  }
+  if (options.asset) {
+    throw polykvError("ERR_POLYKV_OPTIONS", null, "the asset option needs a folder URL: file:///abs/path/folder/");
   }
   if (typeof input === "string" && /^file:/i.test(input)) {
     throw polykvError(
@@ -131,11 +156,22 @@ class Core {
   driver = null;
   serializes = false; // driver.caps.serializes, read on every set()
   ready = null;
+  // increment/getAndDelete on a driver without swap: serialized per key, in this process.
+  queue = new atomic.KeyQueue();
+
+  #events = null;
+
+  /** The listeners of every store on this driver (made on the first on()). */
+  events() {
+    return (this.#events ??= new Events());
+  }
 
   // Takes the driver and starts its connect(), if any; returns that promise.
   attach(driver) {
     this.driver = driver;
     this.serializes = driver.caps.serializes;
+    // How the driver reports connect/disconnect/error: dropped while nobody listens.
+    driver.notify = (event, payload) => this.#events?.emit(event, payload) ?? false;
     if (typeof driver.connect !== "function") return undefined;
     // Called right here, inside kv(), as polystore does; a throw becomes a rejection.
     let connecting;
@@ -269,27 +305,286 @@ class Store {
       if (isThenable(done)) await done;
       return id;
     }
-    const done = driver.set(full, core.serializes ? encode(id, value) : value, deadline(seconds), seconds);
+    const metadata = options?.metadata;
+    const done =
+      metadata === undefined && core.serializes
+        ? driver.set(full, record.storedText(id, value, null, driver.caps), deadline(seconds), seconds)
+        : this.#setWithMetadata(driver, full, id, value, metadata, seconds);
     if (done !== undefined && isThenable(done)) await done;
     return id;
+  }
+
+  // set() with metadata, or on a driver that keeps the caller's own objects (memory).
+  #setWithMetadata(driver, full, id, value, metadata, seconds) {
+    const text = record.metadataText(id, metadata);
+    const expiresAt = deadline(seconds);
+    if (this.#core.serializes) {
+      const own = driver.caps.metadata && text !== null ? text : undefined;
+      return driver.set(full, record.storedText(id, value, text, driver.caps), expiresAt, seconds, own);
+    }
+    return driver.set(full, this.#ownForm(id, value), expiresAt, seconds, text === null ? undefined : metadata);
+  }
+
+  // What a driver that keeps the caller's objects stores: the value itself, bytes as a Uint8Array.
+  #ownForm(id, value) {
+    return typeof value === "object" && value !== null && record.isBytes(value)
+      ? record.checkedBytes(id, value)
+      : value;
+  }
+
+  // The stored form of `value` without metadata, as set() would hand it to the driver.
+  #storedForm(id, value) {
+    if (value === null || value === undefined) return null;
+    return this.#core.serializes
+      ? record.storedText(id, value, null, this.#core.driver.caps)
+      : this.#ownForm(id, value);
+  }
+
+  // The caller's value from a getRaw() answer (stored text or bytes; a record object
+  // `{ value }` for drivers that keep the caller's objects).
+  #readRaw(raw, full) {
+    if (!this.#core.serializes) return raw.value ?? null;
+    return record.openValue(typeof raw === "string" ? decode(this.type, full, raw) : raw, this.type);
   }
 
   async add(value, options) {
     const core = this.#core;
     if (core.ready !== null) await core.ready;
     const driver = core.driver;
-    if (typeof driver.add !== "function") return this.set(native.generateKey(), value, options);
+    if (typeof driver.add !== "function") return this.set(generateKey(), value, options);
     const seconds = this.#expiresFrom(options);
     const prefix = options?.prefix ? toPrefix(options.prefix, "the prefix option") : this.PREFIX;
     return driver.add(prefix, value, deadline(seconds), seconds);
   }
 
-  async get(key) {
+  async get(key, type) {
+    const as = type === undefined ? "json" : record.readType(type);
     const core = this.#core;
     if (core.ready !== null) await core.ready;
     let value = core.driver.get(this.PREFIX + toKey(key));
     if (isThenable(value)) value = await value;
-    return value ?? null;
+    if (core.serializes && typeof value === "object" && value !== null) value = record.openValue(value, this.type);
+    return as === "json" ? (value ?? null) : record.asType(value ?? null, as);
+  }
+
+  /** `{ value, metadata, expires }` (expires: the deadline in ms, or null); all null when missing. */
+  async getWithMetadata(key, type) {
+    const as = type === undefined ? "json" : record.readType(type);
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const found = await getRecordOf(core.driver, this.PREFIX + toKey(key));
+    if (found === null || found === undefined || found.value === null || found.value === undefined) {
+      return { value: null, metadata: null, expires: null };
+    }
+    const { value, metadata } = this.#open(found.value, found.metadata);
+    return { value: record.asType(value, as), metadata, expires: found.expiresAt ?? null };
+  }
+
+  // A driver's value (and, for drivers that keep it, metadata) as the caller's.
+  #open(stored, metadata) {
+    if (this.#core.serializes && !this.#core.driver.caps.metadata) return record.openStored(stored, this.type);
+    const value = this.#core.serializes ? record.openValue(stored, this.type) : stored;
+    return { value, metadata: metadata ?? null };
+  }
+
+  /**
+   * One page of keys, as Workers KV lists them: `{ keys: [{ name, expiration?,
+   * metadata? }], list_complete, cursor? }`; names relative to this store's prefix.
+   */
+  async list(options = {}) {
+    if (options === null || typeof options !== "object") {
+      throw polykvError("ERR_POLYKV_OPTIONS", null, `list() takes an options object, got ${describe(options)}`);
+    }
+    const { prefix = "", limit, cursor } = options;
+    if (typeof prefix !== "string") {
+      throw polykvError("ERR_POLYKV_OPTIONS", null, `list() prefix must be a string, got ${describe(prefix)}`);
+    }
+    const size = listing.pageLimit(limit);
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const driver = this.#listing(core.driver);
+    const base = this.PREFIX + prefix;
+    const page = await listing.readPage(driver, base, listing.decodeCursor(cursor, base), size);
+    const cut = this.PREFIX.length;
+    const keys = [];
+    for (const [key, value, known, own] of page.records) {
+      let expiresAt = known;
+      let stored = value;
+      let metadata = own;
+      if (expiresAt === undefined) {
+        // This driver's listing does not carry deadlines: read the record.
+        const found = await getRecordOf(driver, key);
+        if (found === null || found === undefined) continue;
+        ({ expiresAt, value: stored, metadata } = found);
+      }
+      const entry = { name: key.slice(cut) };
+      if (expiresAt !== null && expiresAt !== undefined) entry.expiration = Math.ceil(expiresAt / 1000);
+      const meta = this.#open(stored, metadata).metadata;
+      if (meta !== null) entry.metadata = meta;
+      keys.push(entry);
+    }
+    if (page.next === null) return { keys, list_complete: true };
+    return { keys, list_complete: false, cursor: listing.encodeCursor(base, page.next) };
+  }
+
+  /**
+   * Stores `value` under `key` with `[hash]` replaced by hash(value), only when that
+   * key is absent or holds other content; returns the final key.
+   */
+  async setWithCache(key, value, options) {
+    const id = toKey(key);
+    const final = id.includes("[hash]") ? id.replaceAll("[hash]", hash(contentOf(value))) : id;
+    const current = await this.get(final);
+    if (current !== null && atomic.jsonEqual(current, value)) return final;
+    return this.set(final, value, options);
+  }
+
+  /**
+   * Replaces the value by `next` only when it deep-equals `expected` (null/undefined:
+   * the key is absent); `next` null/undefined deletes. True when it replaced.
+   */
+  async cas(key, expected, next, options) {
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const id = toKey(key);
+    const full = this.PREFIX + id;
+    const driver = core.driver;
+    if (typeof driver.swap !== "function") {
+      throw polykvError(
+        "ERR_POLYKV_UNSUPPORTED",
+        this.type,
+        "cas() needs a backend that can compare and swap atomically; this one cannot (see README, Atomicity)",
+      );
+    }
+    const seconds = this.#expiresFrom(options);
+    const gone = next === null || next === undefined || (seconds !== null && seconds <= 0);
+    const stored = gone ? null : this.#storedForm(id, next);
+    return atomic.compareAndSwap(driver, full, expected, stored, deadline(seconds), (raw) => this.#readRaw(raw, full));
+  }
+
+  /** Adds `by` (default 1) to the number under `key` and returns the new number; a new key takes `expires`. */
+  async increment(key, by = 1, options) {
+    if (typeof by !== "number" || !Number.isFinite(by)) {
+      throw polykvError("ERR_POLYKV_VALUE", null, `increment() takes a finite number, got ${describe(by)}`);
+    }
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const id = toKey(key);
+    const full = this.PREFIX + id;
+    const driver = core.driver;
+    const expiresAt = deadline(this.#expiresFrom(options));
+    if (typeof driver.increment === "function") {
+      // undefined: the driver cannot add to what is stored (a tagged record, not a number): swap decides.
+      const sum = await driver.increment(full, by, expiresAt);
+      if (sum !== undefined) return sum;
+    }
+    if (typeof driver.swap === "function") {
+      return atomic.incrementBySwap(
+        driver,
+        full,
+        id,
+        by,
+        expiresAt,
+        (raw) => this.#readRaw(raw, full),
+        (number) => this.#storedForm(id, number),
+      );
+    }
+    return this.#core.queue.run(full, async () => {
+      const found = await getRecordOf(driver, full);
+      const current = found === null || found === undefined ? null : this.#open(found.value).value;
+      if (current !== null && typeof current !== "number") throw atomic.notANumber(id, current);
+      const value = (current ?? 0) + by;
+      const keep = current === null ? expiresAt : (found.expiresAt ?? null);
+      await driver.set(full, this.#storedForm(id, value), keep, keep === null ? null : (keep - Date.now()) / 1000);
+      return value;
+    });
+  }
+
+  /** The value under `key`, deleted: each value is returned to exactly one caller. */
+  async getAndDelete(key) {
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const full = this.PREFIX + toKey(key);
+    const driver = core.driver;
+    if (typeof driver.getAndDelete === "function") {
+      let value = driver.getAndDelete(full);
+      if (isThenable(value)) value = await value;
+      return core.serializes && value !== null ? record.openValue(value, this.type) : (value ?? null);
+    }
+    if (typeof driver.swap === "function") return atomic.takeBySwap(driver, full, (raw) => this.#readRaw(raw, full));
+    return this.#core.queue.run(full, async () => {
+      const value = await this.get(full.slice(this.PREFIX.length));
+      if (value !== null) await driver.del(full);
+      return value;
+    });
+  }
+
+  /** The values of `keys`, in order, null where missing. */
+  async getMany(keys) {
+    const ids = this.#keyList(keys, "getMany");
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const driver = core.driver;
+    const full = ids.map((id) => this.PREFIX + id);
+    let values;
+    if (typeof driver.getMany === "function") values = await driver.getMany(full);
+    else values = await Promise.all(full.map((key) => driver.get(key)));
+    if (!core.serializes) return values.map((value) => value ?? null);
+    return values.map((value) => (value === null || value === undefined ? null : record.openValue(value, this.type)));
+  }
+
+  /**
+   * Writes every `[key, value]` (an array of pairs, or an object); a null value
+   * deletes. Every value is checked before anything is written. Returns the keys.
+   */
+  async setMany(entries, options) {
+    const pairs = Array.isArray(entries)
+      ? entries
+      : entries && typeof entries === "object"
+        ? Object.entries(entries)
+        : null;
+    if (pairs === null || !pairs.every((pair) => Array.isArray(pair) && pair.length >= 1)) {
+      throw polykvError("ERR_POLYKV_OPTIONS", null, "setMany() takes an array of [key, value] pairs or an object");
+    }
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const driver = core.driver;
+    const seconds = this.#expiresFrom(options);
+    const gone = seconds !== null && seconds <= 0;
+    const expiresAt = deadline(seconds);
+    const writes = pairs.map(([key, value]) => {
+      const id = toKey(key);
+      return [this.PREFIX + id, gone ? null : this.#storedForm(id, value), expiresAt, id];
+    });
+    if (typeof driver.setMany === "function") {
+      await driver.setMany(writes.map(([key, stored]) => [key, stored, expiresAt]));
+    } else {
+      await Promise.all(
+        writes.map(([key, stored]) =>
+          stored === null ? driver.del(key) : driver.set(key, stored, expiresAt, seconds),
+        ),
+      );
+    }
+    return writes.map((write) => write[3]);
+  }
+
+  /** Deletes every key of `keys`; returns them. */
+  async delMany(keys) {
+    const ids = this.#keyList(keys, "delMany");
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const driver = core.driver;
+    const full = ids.map((id) => this.PREFIX + id);
+    if (typeof driver.delMany === "function") await driver.delMany(full);
+    else await Promise.all(full.map((key) => driver.del(key)));
+    return ids;
+  }
+
+  #keyList(keys, method) {
+    if (!Array.isArray(keys)) {
+      throw polykvError("ERR_POLYKV_OPTIONS", null, `${method}() takes an array of keys, got ${describe(keys)}`);
+    }
+    return keys.map(toKey);
   }
 
   async has(key) {
@@ -316,7 +611,15 @@ class Store {
     if (core.ready !== null) await core.ready;
     const driver = this.#listing(core.driver);
     const cut = this.PREFIX.length;
-    for await (const [key, value] of driver.iterate(this.PREFIX)) yield [key.slice(cut), value];
+    const open = this.#opener();
+    for await (const [key, value] of driver.iterate(this.PREFIX)) yield [key.slice(cut), open(value)];
+  }
+
+  // What turns a listed value into the caller's: tags and bytes opened on drivers that serialize.
+  #opener() {
+    if (!this.#core.serializes) return (value) => value;
+    const type = this.type;
+    return (value) => record.openValue(value, type);
   }
 
   // Every method below reaches its driver in the same tick it was called in, once
@@ -327,7 +630,8 @@ class Store {
     if (core.ready !== null) await core.ready;
     const cut = this.PREFIX.length;
     const list = await listEntries(this.#listing(core.driver), this.PREFIX);
-    return list.map(([key, value]) => [key.slice(cut), value]);
+    const open = this.#opener();
+    return list.map(([key, value]) => [key.slice(cut), open(value)]);
   }
 
   async keys() {
@@ -344,8 +648,9 @@ class Store {
     const core = this.#core;
     if (core.ready !== null) await core.ready;
     const driver = core.driver;
-    if (typeof driver.values === "function") return driver.values(this.PREFIX);
-    return (await listEntries(this.#listing(driver), this.PREFIX)).map((entry) => entry[1]);
+    const open = this.#opener();
+    if (typeof driver.values === "function") return (await driver.values(this.PREFIX)).map(open);
+    return (await listEntries(this.#listing(driver), this.PREFIX)).map((entry) => open(entry[1]));
   }
 
   async all() {
@@ -375,6 +680,79 @@ class Store {
     return undefined;
   }
 
+  /** The deadline of `key` in Unix ms; null when it never expires; undefined when it is missing. */
+  async expiresAt(key) {
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const found = await getRecordOf(core.driver, this.PREFIX + toKey(key));
+    if (found === null || found === undefined) return undefined;
+    return found.expiresAt ?? null;
+  }
+
+  /** The ms left before `key` expires; null when it never does; undefined when it is missing. */
+  async ttl(key) {
+    const at = await this.expiresAt(key);
+    return at === null || at === undefined ? at : Math.max(0, at - Date.now());
+  }
+
+  /**
+   * Moves the expiry of `key` to `expires` from now (null: never; <= 0 deletes)
+   * without changing its value or metadata; false when the key is missing.
+   */
+  async touch(key, options) {
+    const core = this.#core;
+    if (core.ready !== null) await core.ready;
+    const full = this.PREFIX + toKey(key);
+    const seconds = this.#expiresFrom(options);
+    const driver = core.driver;
+    if (seconds !== null && seconds <= 0) {
+      if (!(await this.has(key))) return false;
+      await driver.del(full);
+      return true;
+    }
+    const expiresAt = deadline(seconds);
+    if (typeof driver.touch === "function") return Boolean(await driver.touch(full, expiresAt));
+    if (typeof driver.swap === "function") {
+      return atomic.retrying(driver.type, full, async () => {
+        const raw = await driver.getRaw(full);
+        if (raw === null) return false;
+        return (await driver.swap(full, raw, raw, expiresAt)) ? true : atomic.RETRY;
+      });
+    }
+    // No atomic primitive: rewrite the record, serialized with increment() in this process.
+    return core.queue.run(full, async () => {
+      const found = await getRecordOf(driver, full);
+      if (found === null || found === undefined) return false;
+      const { value, metadata } = this.#open(found.value, found.metadata);
+      await this.set(key, value, { expires: seconds, metadata: metadata ?? undefined });
+      return true;
+    });
+  }
+
+  /** Listens to the backend's `connect`, `disconnect` and `error` events (Node's EventEmitter shape). */
+  on(event, listener) {
+    this.#core.events().on(event, listener);
+    return this;
+  }
+
+  once(event, listener) {
+    this.#core.events().once(event, listener);
+    return this;
+  }
+
+  off(event, listener) {
+    this.#core.events().off(event, listener);
+    return this;
+  }
+
+  removeListener(event, listener) {
+    return this.off(event, listener);
+  }
+
+  listenerCount(event) {
+    return this.#core.events().listenerCount(event);
+  }
+
   /** A store over the same driver whose keys all start with `PREFIX + prefix`. */
   prefix(prefix = "") {
     toPrefix(prefix, "prefix()'s argument");
@@ -395,8 +773,43 @@ function kv(client, options) {
   return new Store(client, options);
 }
 
+// kv.open(): one store per label per process.
+const opened = new Map();
+
+/**
+ * The store the environment names for `label` (Spin's model): POLYKV_STORE_<LABEL>
+ * (upper-cased, "-" as "_") holding any URL kv() takes; for "default" also
+ * POLYKV_URL, and with neither the zero-config `sqlite:` store.
+ */
+function open(label = "default") {
+  if (typeof label !== "string" || !/^[A-Za-z0-9_-]+$/.test(label)) {
+    throw polykvError(
+      "ERR_POLYKV_OPTIONS",
+      null,
+      `kv.open() takes a label of letters, digits, "-" and "_", got ${typeof label === "string" ? `"${label}"` : describe(label)}`,
+    );
+  }
+  const name = `POLYKV_STORE_${label.toUpperCase().replace(/-/g, "_")}`;
+  const env = typeof process === "object" && process.env ? process.env : {};
+  const url = env[name] || (label === "default" ? env.POLYKV_URL || "sqlite:" : undefined);
+  if (!url) {
+    throw polykvError(
+      "ERR_POLYKV_OPTIONS",
+      null,
+      `no store is configured for the label "${label}": set ${name} to a URL kv() takes (such as sqlite:///data/${label}.db or redis://host:6379)`,
+    );
+  }
+  const cached = opened.get(label);
+  if (cached !== undefined && cached.url === url) return cached.store;
+  const store = kv(url);
+  opened.set(label, { url, store });
+  return store;
+}
+
 kv.default = kv;
 kv.kv = kv;
 kv.Store = Store;
 kv.parseExpires = parseExpires;
+kv.hash = hash;
+kv.open = open;
 module.exports = kv;

@@ -3,5 +3,5 @@
 import kv from "./index.js";
 
 export default kv;
-export const { Store, parseExpires } = kv;
+export const { Store, parseExpires, hash } = kv;
 export { kv };

@@ -1,6 +1,6 @@
-# Real Redis, Postgres and etcd servers on loopback, for the polykv tests.
+# Real Redis, Postgres, etcd and MariaDB servers on loopback, for the polykv tests.
 #
-#   source .ci/services.sh start   # start all three, export POLYKV_TEST_*_URL in this shell
+#   source .ci/services.sh start   # start all four, export POLYKV_TEST_*_URL in this shell
 #   source .ci/services.sh stop    # stop them and delete their data
 #   bash .ci/services.sh start     # same, prints the export lines: eval "$(bash .ci/services.sh start)"
 #   bash .ci/services.sh status    # what is running
@@ -8,9 +8,13 @@
 # Everything lives in one temp dir (POLYKV_SERVICES_DIR, default /tmp/polykv-services-<uid>),
 # nothing is written elsewhere. Ports (non-default so a system server never collides):
 #   POLYKV_REDIS_PORT=16379  POLYKV_POSTGRES_PORT=15432  POLYKV_ETCD_PORT=23790 (peer port +10)
-# Postgres refuses to run as root, so under root it runs as the `postgres` user.
+#   POLYKV_MYSQL_PORT=13306
+# Postgres refuses to run as root, so under root it runs as the `postgres` user; MariaDB
+# likewise runs as the `mysql` user.
 # The Postgres cluster uses the ICU root collation, so text does NOT sort like "C": the
 # driver's range scans must say COLLATE "C" themselves, and the tests prove it.
+# MariaDB reads no option file (--no-defaults), so its server default character set is
+# the compiled-in latin1: the MySQL driver's table must declare its own (binary) types.
 # Progress goes to stderr; in sourced mode the caller's shell options are left alone.
 
 _pkv_dir="${POLYKV_SERVICES_DIR:-${TMPDIR:-/tmp}/polykv-services-$(id -u)}"
@@ -18,6 +22,7 @@ _pkv_redis_port="${POLYKV_REDIS_PORT:-16379}"
 _pkv_pg_port="${POLYKV_POSTGRES_PORT:-15432}"
 _pkv_etcd_port="${POLYKV_ETCD_PORT:-23790}"
 _pkv_etcd_peer_port=$((_pkv_etcd_port + 10))
+_pkv_mysql_port="${POLYKV_MYSQL_PORT:-13306}"
 
 _pkv_say() { echo "[services] $*" >&2; }
 _pkv_fail() { echo "[services] ERROR: $*" >&2; return 1; }
@@ -54,10 +59,16 @@ _pkv_as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# The MariaDB client, as its root user over the server's own socket.
+_pkv_mysql() {
+  mariadb --no-defaults --socket="$_pkv_dir/mysql/mysql.sock" -u root "$@"
+}
+
 _pkv_exports() {
   export POLYKV_TEST_REDIS_URL="redis://127.0.0.1:$_pkv_redis_port"
   export POLYKV_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$_pkv_pg_port/polykv"
   export POLYKV_TEST_ETCD_URL="http://127.0.0.1:$_pkv_etcd_port"
+  export POLYKV_TEST_MYSQL_URL="mysql://polykv@127.0.0.1:$_pkv_mysql_port/polykv"
   export POLYKV_SERVICES_DIR="$_pkv_dir"
 }
 
@@ -114,6 +125,36 @@ _pkv_start_etcd() {
     { tail -n 20 "$_pkv_dir/etcd/etcd.log" >&2; _pkv_fail "etcd is not healthy"; return 1; }
 }
 
+_pkv_start_mysql() {
+  command -v mariadbd >/dev/null && command -v mariadb-install-db >/dev/null ||
+    { _pkv_fail "mariadbd not found (apt-get install mariadb-server)"; return 1; }
+  local data="$_pkv_dir/mysql/data" user=()
+  mkdir -p "$_pkv_dir/mysql"
+  if [ "$(id -u)" = 0 ]; then
+    if ! id mysql >/dev/null 2>&1; then
+      useradd --system --home-dir "$_pkv_dir/mysql" --shell /usr/sbin/nologin mysql || return 1
+    fi
+    chown mysql "$_pkv_dir/mysql" || return 1
+    user=(--user=mysql)
+  fi
+  _pkv_say "mariadb ($(mariadbd --version | sed 's/^.*Ver //')) on 127.0.0.1:$_pkv_mysql_port, data in $data"
+  # A root without password, reachable only through the socket in the services dir.
+  mariadb-install-db --no-defaults "${user[@]}" --datadir="$data" --auth-root-authentication-method=normal \
+    --skip-test-db --skip-name-resolve >"$_pkv_dir/mysql/install.log" 2>&1 ||
+    { tail -n 20 "$_pkv_dir/mysql/install.log" >&2; _pkv_fail "mariadb-install-db failed"; return 1; }
+  # No durability needed (like Postgres' fsync=off): commits are not flushed to disk.
+  nohup mariadbd --no-defaults "${user[@]}" --datadir="$data" --bind-address=127.0.0.1 \
+    --port="$_pkv_mysql_port" --socket="$_pkv_dir/mysql/mysql.sock" --pid-file="$_pkv_dir/mysql/mysql.pid" \
+    --log-error="$_pkv_dir/mysql/server.log" --skip-name-resolve --max-connections=1000 \
+    --innodb-flush-log-at-trx-commit=0 --innodb-buffer-pool-size=128M --innodb-doublewrite=0 \
+    >/dev/null 2>&1 </dev/null &
+  _pkv_wait 30 _pkv_mysql -e "SELECT 1" ||
+    { tail -n 20 "$_pkv_dir/mysql/server.log" >&2; _pkv_fail "mariadbd does not answer"; return 1; }
+  # The tests' user: no password, loopback only, may create the private databases of each run.
+  _pkv_mysql -e "CREATE USER 'polykv'@'127.0.0.1'; GRANT ALL PRIVILEGES ON *.* TO 'polykv'@'127.0.0.1';
+    CREATE DATABASE polykv;" || { _pkv_fail "creating the polykv user and database failed"; return 1; }
+}
+
 polykv_services_stop() {
   [ -d "$_pkv_dir" ] || { _pkv_say "nothing to stop ($_pkv_dir does not exist)"; return 0; }
   local pid bin
@@ -134,8 +175,14 @@ polykv_services_stop() {
     kill "$pid" 2>/dev/null || true
     _pkv_wait 10 bash -c "! kill -0 $pid" || true
   fi
+  if [ -f "$_pkv_dir/mysql/mysql.pid" ]; then
+    pid=$(cat "$_pkv_dir/mysql/mysql.pid")
+    _pkv_say "stopping mariadbd (pid $pid)"
+    kill "$pid" 2>/dev/null || true
+    _pkv_wait 30 bash -c "! kill -0 $pid" || true
+  fi
   rm -rf "$_pkv_dir"
-  unset POLYKV_TEST_REDIS_URL POLYKV_TEST_POSTGRES_URL POLYKV_TEST_ETCD_URL POLYKV_SERVICES_DIR
+  unset POLYKV_TEST_REDIS_URL POLYKV_TEST_POSTGRES_URL POLYKV_TEST_ETCD_URL POLYKV_TEST_MYSQL_URL POLYKV_SERVICES_DIR
   _pkv_say "stopped, removed $_pkv_dir"
 }
 
@@ -145,19 +192,21 @@ polykv_services_start() {
     polykv_services_stop
   fi
   mkdir -p "$_pkv_dir" && chmod 755 "$_pkv_dir" || return 1
-  _pkv_start_redis && _pkv_start_postgres && _pkv_start_etcd ||
+  _pkv_start_redis && _pkv_start_postgres && _pkv_start_etcd && _pkv_start_mysql ||
     { _pkv_say "start failed; cleaning up"; polykv_services_stop; return 1; }
   _pkv_exports
   _pkv_say "ready:"
   _pkv_say "  POLYKV_TEST_REDIS_URL=$POLYKV_TEST_REDIS_URL"
   _pkv_say "  POLYKV_TEST_POSTGRES_URL=$POLYKV_TEST_POSTGRES_URL"
   _pkv_say "  POLYKV_TEST_ETCD_URL=$POLYKV_TEST_ETCD_URL"
+  _pkv_say "  POLYKV_TEST_MYSQL_URL=$POLYKV_TEST_MYSQL_URL"
 }
 
 polykv_services_status() {
   redis-cli -h 127.0.0.1 -p "$_pkv_redis_port" ping >/dev/null 2>&1 && _pkv_say "redis: up" || _pkv_say "redis: down"
   "$(_pkv_pg_bindir)/pg_isready" -q -h 127.0.0.1 -p "$_pkv_pg_port" && _pkv_say "postgres: up" || _pkv_say "postgres: down"
   _pkv_etcd_healthy && _pkv_say "etcd: up" || _pkv_say "etcd: down"
+  _pkv_mysql -e "SELECT 1" >/dev/null 2>&1 && _pkv_say "mariadb: up" || _pkv_say "mariadb: down"
 }
 
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then
@@ -176,6 +225,7 @@ else
       echo "export POLYKV_TEST_REDIS_URL='$POLYKV_TEST_REDIS_URL'"
       echo "export POLYKV_TEST_POSTGRES_URL='$POLYKV_TEST_POSTGRES_URL'"
       echo "export POLYKV_TEST_ETCD_URL='$POLYKV_TEST_ETCD_URL'"
+      echo "export POLYKV_TEST_MYSQL_URL='$POLYKV_TEST_MYSQL_URL'"
       echo "export POLYKV_SERVICES_DIR='$POLYKV_SERVICES_DIR'"
       ;;
     stop) polykv_services_stop ;;

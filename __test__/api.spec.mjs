@@ -149,6 +149,53 @@ describe("API client and server", () => {
     await store.clear();
   });
 
+  it("each polykv operation is one request, carried out by the served store's own method", async () => {
+    const store = kv(served.url).prefix("ops:");
+    const backing = served.backing.prefix("ops:");
+    const requests = async (work) => {
+      const before = served.requests;
+      const result = await work();
+      return [result, served.requests - before];
+    };
+    assert.deepEqual(await requests(() => store.increment("n", 2, { expires: 3600 })), [2, 1]);
+    assert.deepEqual(await requests(() => store.increment("n", 3)), [5, 1]);
+    const deadline = (await backing.getWithMetadata("n")).expires;
+    assert.deepEqual(await requests(() => store.getWithMetadata("n")), [
+      { value: 5, metadata: null, expires: deadline },
+      1,
+    ]);
+    assert.deepEqual(await requests(() => store.setMany({ a: 1, b: [2] })), [["a", "b"], 1]);
+    assert.deepEqual(await requests(() => store.getMany(["b", "x", "a"])), [[[2], null, 1], 1]);
+    assert.deepEqual(await requests(() => store.getAndDelete("a")), [1, 1]);
+    assert.deepEqual(await requests(() => store.delMany(["b", "n"])), [["b", "n"], 1]);
+    // cas: the read, then the server's cas.
+    await store.set("c", { v: 1 });
+    assert.deepEqual(await requests(() => store.cas("c", { v: 1 }, { v: 2 })), [true, 2]);
+    assert.deepEqual(await backing.get("c"), { v: 2 });
+    // Bytes and metadata reach the served store as bytes and metadata.
+    await store.set("bin", Buffer.from([0, 255]), { metadata: { kind: "raw" } });
+    const kept = await backing.getWithMetadata("bin");
+    assert.ok(kept.value instanceof Uint8Array && Buffer.from(kept.value).equals(Buffer.from([0, 255])));
+    assert.deepEqual(kept.metadata, { kind: "raw" });
+    assert.deepEqual([...(await store.get("bin"))], [0, 255], "GET answers bytes in their tagged form");
+    const [page, count] = await requests(() => store.list({ limit: 1 }));
+    assert.equal(count, 1, "a list() page is one request");
+    assert.equal(page.keys.length, 1);
+    await store.clear();
+  });
+
+  it("a refusal of the served store comes back as the same error", async () => {
+    const store = kv(served.url).prefix("refused:");
+    await store.set("s", "text");
+    await assert.rejects(store.increment("s"), { name: "TypeError", code: "ERR_POLYKV_VALUE" });
+    const response = await fetch(`${served.url}?op=nonsense`, { method: "POST", body: "{}" });
+    assert.equal(response.status, 400);
+    assert.match((await response.json()).error, /unknown operation "nonsense"/);
+    const notJson = await fetch(`${served.url}?op=getRecord`, { method: "POST", body: "{" });
+    assert.equal(notJson.status, 400);
+    await store.clear();
+  });
+
   it("speaks the protocol on the wire: statuses and bodies", async () => {
     const url = `${served.url}${encodeURIComponent("wire/key")}`;
     let response = await fetch(`${url}?expires=60`, { method: "PUT", body: JSON.stringify({ a: [1] }) });
@@ -449,7 +496,7 @@ function rawRequest(port, { method = "GET", path = "/", headers = {}, body } = {
   });
 }
 
-describe("API client: timeouts, redirects, tokens, the empty key (docs/behaviour.md §27)", () => {
+describe("API client: timeouts, redirects, tokens, the empty key (docs/behaviour.md §36)", () => {
   it(
     "a server that never answers: each call rejects after `timeout` ms instead of hanging",
     { timeout: 20_000 },
@@ -564,7 +611,7 @@ describe("API client: timeouts, redirects, tokens, the empty key (docs/behaviour
   });
 });
 
-describe("polykv/server: authentication, Host check, limits (docs/behaviour.md §27)", () => {
+describe("polykv/server: authentication, Host check, limits (docs/behaviour.md §36)", () => {
   it(
     "with a token, only requests bearing it are served; kv(url, { token }) sends it",
     { timeout: 20_000 },
@@ -663,6 +710,82 @@ describe("polykv/server: authentication, Host check, limits (docs/behaviour.md �
       const defaults = await serve();
       await assert.rejects(kv(defaults.url).set("k".repeat(1025), 1), /over 1024 characters/);
       await defaults.close();
+    } finally {
+      await served.close();
+    }
+  });
+
+  it("polykv's POST operations need the token too", { timeout: 20_000 }, async () => {
+    const served = await serve({ token: "s3cret-token" });
+    try {
+      const post = (headers) =>
+        fetch(`${served.url}?op=increment`, { method: "POST", headers, body: '{"key":"n","by":1}' });
+      assert.equal((await post({})).status, 401);
+      assert.equal((await post({ authorization: "Bearer wrong" })).status, 401);
+      await assert.rejects(kv(served.url).increment("n"), /answered 401/);
+      await assert.rejects(kv(served.url).getWithMetadata("n"), /answered 401/);
+      assert.equal(await served.backing.get("n"), null, "nothing was written");
+      assert.equal(await kv(served.url, { token: "s3cret-token" }).increment("n"), 1);
+    } finally {
+      await served.close();
+    }
+  });
+
+  it("readOnly refuses the writing operations with 405 and answers the reading ones", { timeout: 20_000 }, async () => {
+    const backing = kv();
+    await backing.set("k", 1, { metadata: { m: 1 } });
+    await backing.set("n", 5);
+    const served = await serve({ readOnly: true }, backing);
+    try {
+      const store = kv(served.url);
+      const refused = { message: /answered 405 .*read-only: \w+ writes/ };
+      await assert.rejects(store.increment("n"), refused);
+      await assert.rejects(store.cas("n", 5, 6), refused);
+      await assert.rejects(store.getAndDelete("k"), refused);
+      await assert.rejects(store.set("b", new Uint8Array([1])), refused);
+      await assert.rejects(store.set("k", 2, { metadata: { m: 2 } }), refused);
+      await assert.rejects(store.setMany([["x", 1]]), refused);
+      await assert.rejects(store.delMany(["k"]), refused);
+      const answer = await fetch(`${served.url}?op=delMany`, { method: "POST", body: '{"keys":["k"]}' });
+      assert.equal(answer.status, 405);
+      assert.match(answer.headers.get("allow"), /POST/);
+      assert.deepEqual(await backing.getMany(["k", "n", "b", "x"]), [1, 5, null, null], "nothing changed");
+      assert.deepEqual(await store.getWithMetadata("k"), { value: 1, metadata: { m: 1 }, expires: null });
+      assert.deepEqual(await store.getMany(["k", "n"]), [1, 5]);
+      assert.deepEqual(
+        (await store.list()).keys.map((key) => key.name),
+        ["k", "n"],
+      );
+    } finally {
+      await served.close();
+    }
+  });
+
+  it("the operations keep maxKeyLength (400) and maxListing (413)", { timeout: 20_000 }, async () => {
+    const served = await serve({ maxKeyLength: 50, maxListing: 10 });
+    try {
+      const store = kv(served.url);
+      const long = "k".repeat(51);
+      for (const call of [
+        () => store.increment(long),
+        () => store.getWithMetadata(long),
+        () => store.getMany(["a", long]),
+        () => store.setMany([[long, 1]]),
+        () => store.delMany([long]),
+        () => store.set(long, new Uint8Array([1])),
+        () => store.prefix("p".repeat(51)).list(),
+      ]) {
+        await assert.rejects(call(), /answered 400 .*over 50 characters/);
+      }
+      const keys = Array.from({ length: 11 }, (_, i) => `k${i}`);
+      await assert.rejects(store.getMany(keys), /answered 413 .*more than 10 keys/);
+      await assert.rejects(store.setMany(keys.map((key) => [key, 1])), /answered 413/);
+      assert.deepEqual(await served.backing.keys(), [], "nothing was written");
+      await served.backing.setMany(keys.map((key) => [key, 1]));
+      const page = await store.list({ limit: 100 });
+      assert.equal(page.keys.length, 10, "a page is at most maxListing");
+      assert.equal(page.list_complete, false);
+      assert.equal((await store.list({ cursor: page.cursor })).keys.length, 1);
     } finally {
       await served.close();
     }

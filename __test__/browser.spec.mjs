@@ -247,15 +247,23 @@ describe("cookie driver", () => {
 const { run } = await import("./suite/index.mjs");
 // make() empties the page's storage or cookies; the capability probe must not (it runs
 // while the tests above may still be running).
+// Web Storage holds ~5 million characters per origin (jsdom's quota too) and bytes
+// are base64 there: 3 MiB of bytes is what surely fits. A cookie holds 4 096 bytes,
+// its name included, and bytes are base64, URI-encoded: 1 000 bytes surely fit. A
+// browser keeps ~50-180 cookies per site (50 at least, RFC 6265), and cannot say
+// when one expires.
+const storageCaps = { maxValueBytes: 3 * 1024 * 1024 };
 run({
   name: "polykv kv(localStorage)",
   make: (options) => (localStorage.clear(), kv(localStorage, options)),
   probe: () => kv(localStorage),
+  caps: storageCaps,
 });
 run({
   name: "polykv kv(sessionStorage)",
   make: (options) => (sessionStorage.clear(), kv(sessionStorage, options)),
   probe: () => kv(sessionStorage),
+  caps: storageCaps,
 });
 run({
   name: "polykv kv(localforage) over IndexedDB",
@@ -265,4 +273,5 @@ run({
   name: 'polykv kv("cookie")',
   make: (options) => (clearCookies(), kv("cookie", options)),
   probe: () => kv("cookie"),
+  caps: { maxValueBytes: 1000, maxKeys: 50, deadlines: false },
 });

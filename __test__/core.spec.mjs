@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import kv from "../index.mjs";
 import drivers from "../lib/drivers/index.js";
+import { AtomicEnvelopeClient, AtomicRawClient, PlainObjectClient } from "./fixtures/custom-clients.mjs";
 
 const require = createRequire(import.meta.url);
 const native = require("../native.js");
@@ -24,10 +25,62 @@ describe("construction", () => {
     assert.deepEqual(map.get("k"), { expires: null, value: "v" });
   });
 
+  it("a wrong first argument says what was passed and what would work", () => {
+    const says = (input, ...parts) => {
+      let error;
+      assert.throws(
+        () => kv(input),
+        (thrown) => (error = thrown) instanceof Error,
+      );
+      assert.equal(error.code, "ERR_POLYKV_CLIENT");
+      assert.match(error.message, /^Adapter should have \.get\(\) and \.set\(\): /);
+      for (const part of parts) assert.ok(error.message.includes(part), `${error.message}\n  lacks: ${part}`);
+      return error.message;
+    };
+    // A URL scheme polykv does not open: named, with the ones it does; a password is hidden.
+    const mongo = says(
+      "mongodb://app:s3cret@db.local:27017/app",
+      "mongodb://app:***@db.local:27017/app",
+      "no MongoDB backend",
+      "custom client",
+      "redis://",
+      "sqlite:",
+    );
+    assert.ok(!mongo.includes("s3cret"), mongo);
+    says(
+      "ftp://files.local/x",
+      '"ftp:" is not a URL scheme polykv opens',
+      "redis:// and rediss://",
+      "file:///path/name.json",
+      "node-redis",
+    );
+    // Not a client at all.
+    says(42, "got the number 42", "nothing (a memory store)", "a URL string");
+    says(true, "got a boolean");
+    // A path: the URL that would open it.
+    says("./data.db", 'kv("sqlite:./data.db")');
+    says("data.json", 'kv("file://./data.json")');
+    says("./cache/", 'kv("file://./cache/")');
+    says(
+      "/var/lib/app/store",
+      'kv("sqlite:/var/lib/app/store")',
+      'kv("file:///var/lib/app/store.json")',
+      'kv("file:///var/lib/app/store/")',
+    );
+    says("localStorage", "kv(localStorage)");
+    // Options passed as the client: they belong in the second argument.
+    says({ strict: true }, "looks like kv() options", "second argument", "kv(undefined, { strict: true })");
+    says({ prefix: "app:", expires: "1h" }, 'kv(client, { prefix: "app:", expires: "1h" })');
+    // An object that is half a client says which method is missing.
+    says({ get() {} }, "with no set()");
+  });
+
   it("bad clients throw polystore's messages at kv() time", () => {
-    assert.throws(() => kv({}), { message: "Adapter should have .get() and .set()" });
-    assert.throws(() => kv("potato"), { message: "Adapter should have .get() and .set()" });
-    assert.throws(() => kv(42), { message: "Adapter should have .get() and .set()" });
+    // polystore's text first, word for word; then what was passed and what would work.
+    const polystore = /^Adapter should have \.get\(\) and \.set\(\): kv\(\) /;
+    assert.throws(() => kv({}), { message: polystore, code: "ERR_POLYKV_CLIENT" });
+    assert.throws(() => kv("potato"), { message: polystore });
+    assert.throws(() => kv(42), { message: polystore });
     const getSet = { get() {}, set() {} };
     for (const method of ["has", "keys", "values"]) {
       assert.throws(() => kv({ ...getSet, [method]() {} }), {
@@ -310,6 +363,64 @@ describe("client protocol", () => {
     await store.prefix("x:").clear();
     assert.deepEqual(cleared, ["x:"]);
     await assert.rejects(() => store.keys(), { message: "UNKNOWN does not support .iterate()" });
+  });
+
+  it("a client receives only JSON: bytes, metadata and values with a $polykv key as tagged records", async () => {
+    const client = new PlainObjectClient();
+    const store = kv(client);
+    await store.set("b", Buffer.from([0, 255]));
+    await store.set("m", { n: 1 }, { metadata: { tag: 1 }, expires: 60 });
+    await store.set("t", { $polykv: "mine" });
+    await store.set("plain", { n: 2 });
+    assert.deepEqual(client.data.b, { expires: null, value: { $polykv: 1, bytes: "AP8=" } });
+    assert.deepEqual(client.data.m.value, { $polykv: 1, value: { n: 1 }, metadata: { tag: 1 } });
+    assert.deepEqual(client.data.t.value, { $polykv: 1, value: { $polykv: "mine" } });
+    assert.deepEqual(client.data.plain, { expires: null, value: { n: 2 } });
+    assert.deepEqual([...(await store.get("b"))], [0, 255]);
+    const read = await store.getWithMetadata("m");
+    assert.deepEqual(read.value, { n: 1 });
+    assert.deepEqual(read.metadata, { tag: 1 });
+    assert.equal(read.expires, client.data.m.expires, "wrapper mode reads the envelope's deadline");
+    assert.deepEqual(await store.get("t"), { $polykv: "mine" });
+    const raw = [];
+    const native = kv({ RAW: true, get: () => null, set: (...args) => void raw.push(args) });
+    await native.set("m", 5, { metadata: "x", expires: 10 });
+    assert.deepEqual(raw, [["m", { $polykv: 1, value: 5, metadata: "x" }, 10]]);
+  });
+
+  for (const [mode, Client] of [
+    ["wrapper", AtomicEnvelopeClient],
+    ["native", AtomicRawClient],
+  ]) {
+    it(`a ${mode}-mode client's own cas, increment, getAndDelete and bulk methods are used`, async () => {
+      const client = new Client();
+      const store = kv(client, { prefix: "p:" });
+      assert.equal(store.capabilities.atomic, true);
+      assert.equal(await store.cas("c", null, 1), true);
+      assert.equal(await store.cas("c", 2, 3), false);
+      assert.equal(await store.increment("n", 2), 2);
+      assert.equal(await store.increment("n", 2), 4);
+      assert.deepEqual(await store.setMany({ a: 1, b: Buffer.from([9]) }), ["a", "b"]);
+      const [a, b, missing] = await store.getMany(["a", "b", "x"]);
+      assert.deepEqual([a, [...b], missing], [1, [9], null]);
+      assert.equal(await store.getAndDelete("a"), 1);
+      assert.deepEqual(await store.delMany(["b"]), ["b"]);
+      assert.deepEqual(client.calls, { cas: 1, increment: 2, setMany: 1, getMany: 1, getAndDelete: 1, delMany: 1 });
+      await store.set("s", "text");
+      await assert.rejects(store.increment("s"), { name: "TypeError", code: "ERR_POLYKV_VALUE" });
+    });
+  }
+
+  it("a client without cas cannot cas; increment and getAndDelete still work, in this process", async () => {
+    const store = kv(new PlainObjectClient());
+    assert.equal(store.capabilities.atomic, false);
+    await assert.rejects(store.cas("k", null, 1), { code: "ERR_POLYKV_UNSUPPORTED" });
+    const counts = await Promise.all(Array.from({ length: 10 }, () => store.increment("k")));
+    assert.deepEqual(
+      counts.sort((x, y) => x - y),
+      Array.from({ length: 10 }, (_, i) => i + 1),
+    );
+    assert.equal(await store.getAndDelete("k"), 10);
   });
 
   it("prune removes expired records of a memory store, within the prefix only", async () => {

@@ -110,6 +110,79 @@ if (URL) {
       assert.deepEqual((await client.getAll().prefix(prefix).keys()).sort(), [`${prefix}big`, `${prefix}bih:x`]);
     });
 
+    // The client with one write by someone else slipped in before the next
+    // transaction commits, as another process could.
+    function interfering(key, envelope) {
+      let armed = true;
+      return new Proxy(client, {
+        get(target, name) {
+          const value = Reflect.get(target, name, target);
+          if (name !== "if") return typeof value === "function" ? value.bind(target) : value;
+          return (...args) => {
+            const builder = target.if(...args);
+            const commit = builder.commit.bind(builder);
+            builder.commit = async () => {
+              if (armed) {
+                armed = false;
+                await client.put(key).value(JSON.stringify(envelope));
+              }
+              return commit();
+            };
+            return builder;
+          };
+        },
+      });
+    }
+
+    it("cas, increment and getAndDelete commit only if the key's mod revision is the one read", async () => {
+      const prefix = unique();
+      const plain = kv(client, { prefix });
+      await plain.set("c", 1);
+      const c = kv(interfering(`${prefix}c`, { expires: null, value: 100 }), { prefix });
+      assert.equal(await c.cas("c", 1, 2), false, "the write in between wins; cas sees 100 on its retry");
+      assert.equal(await plain.get("c"), 100);
+
+      await plain.set("n", 1, { expires: 3600 });
+      const deadline = (await plain.getWithMetadata("n")).expires;
+      const n = kv(interfering(`${prefix}n`, { expires: deadline, value: 10 }), { prefix });
+      assert.equal(await n.increment("n"), 11, "the increment is retried over the value written in between");
+      assert.deepEqual(await plain.getWithMetadata("n"), { value: 11, metadata: null, expires: deadline });
+
+      await plain.set("t", "first");
+      const t = kv(interfering(`${prefix}t`, { expires: null, value: "second" }), { prefix });
+      assert.equal(await t.getAndDelete("t"), "second", "the value taken is the one the delete removed");
+      assert.equal(await plain.has("t"), false);
+    });
+
+    it("getMany, setMany and delMany are one transaction per 128 keys", async () => {
+      const prefix = unique();
+      let txns = 0;
+      const counting = new Proxy(client, {
+        get(target, name) {
+          const value = Reflect.get(target, name, target);
+          if (name === "kv") {
+            return new Proxy(value, {
+              get: (kvClient, method) =>
+                method === "txn" ? (...args) => (txns++, kvClient.txn(...args)) : Reflect.get(kvClient, method),
+            });
+          }
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const store = kv(counting, { prefix });
+      const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
+      await store.setMany(keys.map((key, i) => [key, i]));
+      assert.equal(txns, 3);
+      txns = 0;
+      const values = await store.getMany([...keys, "missing", "k0"]);
+      assert.equal(txns, 3);
+      assert.deepEqual(values, [...keys.map((_, i) => i), null, 0]);
+      txns = 0;
+      await store.delMany(keys.slice(0, 128));
+      assert.equal(txns, 1);
+      assert.equal((await store.keys()).length, 172);
+    });
+
     it("works on an etcd3 namespace, and close() leaves the client open as polystore does", async () => {
       const prefix = unique();
       const space = client.namespace(prefix);

@@ -161,7 +161,7 @@ describe("FILE: bad files and URLs", () => {
   });
 });
 
-describe("FILE: symlinks, modes and crashed writers (docs/behaviour.md §26)", () => {
+describe("FILE: symlinks, modes and crashed writers (docs/behaviour.md §35)", () => {
   it("a symlink planted at the temp file name is never written through", async () => {
     const file = fresh();
     const dir = join(file, "..");
@@ -217,5 +217,33 @@ describe("FILE: symlinks, modes and crashed writers (docs/behaviour.md §26)", (
     const store = kv(`file://${file}`);
     assert.deepEqual(readdirSync(dir).sort(), [".other.json.polykv-tmp", "data.json"]);
     assert.deepEqual(await store.keys(), []);
+  });
+});
+
+describe("FILE: binary values and metadata", () => {
+  it("the file holds text only: bytes are base64 in a tagged record, plain values stay polystore's", async () => {
+    const file = fresh();
+    const store = kv(`file://${file}`);
+    await store.set("bin", Buffer.from([0, 255]));
+    await store.set("meta", "v", { metadata: { m: 1 }, expires: 60 });
+    await store.set("plain", [1]);
+    const data = readJson(file);
+    assert.deepEqual(data.bin, { expires: null, value: { $polykv: 1, bytes: "AP8=" } });
+    assert.deepEqual(data.meta.value, { $polykv: 1, value: "v", metadata: { m: 1 } });
+    assert.deepEqual(data.plain, { expires: null, value: [1] });
+    const bytes = await store.get("bin");
+    assert.ok(bytes instanceof Uint8Array);
+    assert.deepEqual([...bytes], [0, 255]);
+    const { keys } = await store.list();
+    assert.deepEqual(
+      keys.map((key) => [key.name, key.metadata]),
+      [
+        ["bin", undefined],
+        ["meta", { m: 1 }],
+        ["plain", undefined],
+      ],
+    );
+    assert.ok(keys[1].expiration > Date.now() / 1000 + 50);
+    assert.deepEqual(await polystore(`file://${file}`).get("plain"), [1]);
   });
 });

@@ -155,7 +155,7 @@ describe("FOLDER: foreign and corrupt files", () => {
   });
 });
 
-describe("FOLDER: symlinks, modes and crashed writers (docs/behaviour.md §26)", () => {
+describe("FOLDER: symlinks, modes and crashed writers (docs/behaviour.md §35)", () => {
   const record = (value) => JSON.stringify({ expires: null, value });
 
   it("a symlink planted at a temp file name is never written through", async () => {
@@ -234,5 +234,103 @@ describe("FOLDER: symlinks, modes and crashed writers (docs/behaviour.md §26)",
     const store = kv(`file://${dir}`);
     assert.deepEqual(readdirSync(dir).sort(), [".polykv-fresh0000000.tmp", "other.tmp"]);
     assert.deepEqual(await store.keys(), []);
+  });
+});
+
+describe("FOLDER: binary values", () => {
+  it("a bytes record holds the raw bytes after a one-line header; JSON records stay polystore's", async () => {
+    const dir = fresh();
+    const store = kv(`file://${dir}`);
+    const bytes = Buffer.from([0xff, 0x00, 0x0a, 0xc3]);
+    await store.set("bin", bytes);
+    await store.set("soon", bytes, { expires: 60 });
+    await store.set("json", { a: 1 });
+    const raw = readFileSync(join(dir, "bin.json"));
+    assert.ok(raw.equals(Buffer.concat([Buffer.from("\0polykv:bytes:null\n"), bytes])), raw.toString("hex"));
+    const header = readFileSync(join(dir, "soon.json")).subarray(0, 32).toString("latin1");
+    const deadline = Number(/^\0polykv:bytes:(\d+)\n/.exec(header)[1]);
+    assert.ok(Math.abs(deadline - (Date.now() + 60_000)) < 5_000, header);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, "json.json"), "utf8")), { expires: null, value: { a: 1 } });
+    const back = await store.get("bin");
+    assert.ok(back instanceof Uint8Array && Buffer.from(back).equals(bytes));
+    assert.ok(Math.abs((await store.getWithMetadata("soon")).expires - deadline) <= 1);
+    assert.deepEqual(await polystore(`file://${dir}`).get("json"), { a: 1 }, "polystore reads the JSON record");
+  });
+
+  it("bytes with metadata are a tagged JSON record, base64 inside", async () => {
+    const dir = fresh();
+    const store = kv(`file://${dir}`);
+    await store.set("tagged", Buffer.from("hi"), { metadata: { m: 1 } });
+    const record = JSON.parse(readFileSync(join(dir, "tagged.json"), "utf8"));
+    assert.deepEqual(record, { expires: null, value: { $polykv: 1, bytes: "aGk=", metadata: { m: 1 } } });
+    assert.deepEqual((await store.list()).keys, [{ name: "tagged", metadata: { m: 1 } }]);
+  });
+});
+
+describe("FOLDER: asset folders (kv(url, { asset: true }))", () => {
+  const assets = () => {
+    const dir = fresh();
+    return { dir, store: kv(`file://${dir}`, { asset: true }) };
+  };
+
+  it("writes each value raw to the file its key names, sub-folders included, and reads it back", async () => {
+    const { dir, store } = assets();
+    assert.equal(store.type, "FOLDER");
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff]);
+    assert.equal(await store.set("img/logo.png", png), "img/logo.png");
+    assert.equal(await store.set("css/site.css", "body { color: red }"), "css/site.css");
+    assert.equal(await store.set("data.json", { a: [1, 2] }), "data.json");
+    assert.ok(readFileSync(join(dir, "img/logo.png")).equals(png));
+    assert.equal(readFileSync(join(dir, "css/site.css"), "utf8"), "body { color: red }");
+    assert.equal(readFileSync(join(dir, "data.json"), "utf8"), '{"a":[1,2]}');
+    const back = await store.get("img/logo.png");
+    assert.ok(back instanceof Uint8Array && Buffer.from(back).equals(png), "binary content reads as bytes");
+    assert.equal(await store.get("css/site.css"), "body { color: red }", "text reads as text");
+    assert.equal(await store.get("data.json"), '{"a":[1,2]}');
+    assert.equal(
+      await store.get("css/site.css", "bytes").then((b) => Buffer.from(b).toString()),
+      "body { color: red }",
+    );
+    assert.deepEqual(await store.get("data.json", "text"), '{"a":[1,2]}');
+    assert.deepEqual(await store.keys(), ["css/site.css", "data.json", "img/logo.png"]);
+    assert.deepEqual(
+      (await store.list({ prefix: "img/" })).keys.map((key) => key.name),
+      ["img/logo.png"],
+    );
+    await store.del("img/logo.png");
+    assert.equal(existsSync(join(dir, "img")), false, "an emptied sub-folder goes too");
+    await store.clear();
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it("setWithCache names the file by its content hash", async () => {
+    const { dir, store } = assets();
+    const css = "h1 { margin: 0 }";
+    const key = await store.setWithCache("[hash].css", css);
+    assert.equal(key, `${kv.hash(css)}.css`);
+    assert.equal(readFileSync(join(dir, key), "utf8"), css);
+  });
+
+  it("refuses keys that would leave the folder or are not plain paths, writing nothing", async () => {
+    const { dir, store } = assets();
+    const parent = join(dir, "..");
+    const before = readdirSync(parent).sort();
+    for (const key of ["../escape.txt", "a/../../x", "/etc/passwd", "nul\0byte", "a//b", "a/", ".", "..", "a\\b", ""]) {
+      await assert.rejects(store.set(key, "x"), { name: "TypeError", code: "ERR_POLYKV_KEY" }, JSON.stringify(key));
+    }
+    assert.deepEqual(readdirSync(parent).sort(), before);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it("an expiry or metadata is refused: a file holds neither", async () => {
+    const { store } = assets();
+    await assert.rejects(store.set("a.txt", "x", { expires: 60 }), { code: "ERR_POLYKV_UNSUPPORTED" });
+    await assert.rejects(store.set("a.txt", "x", { metadata: 1 }), { code: "ERR_POLYKV_UNSUPPORTED" });
+    assert.equal(await store.has("a.txt"), false);
+  });
+
+  it("the asset option needs a folder URL", () => {
+    assert.throws(() => kv("sqlite::memory:", { asset: true }), { code: "ERR_POLYKV_OPTIONS" });
+    assert.throws(() => kv(`file://${join(root, "x.json")}`, { asset: true }), { code: "ERR_POLYKV_OPTIONS" });
   });
 });

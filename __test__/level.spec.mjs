@@ -63,6 +63,52 @@ describe("level driver", () => {
     assert.deepEqual(await ours.keys(), ["forever"]);
   });
 
+  it("stores bytes as bytes after a zero-byte header with the deadline, and prunes them when expired", async () => {
+    const bytes = Buffer.from([0, 0xff, 0x7b, 0, 0xc3]);
+    await store.set("bin:forever", bytes);
+    await store.set("bin:brief", bytes, { expires: 1 });
+    const raw = await db.get("bin:forever", { valueEncoding: "buffer" });
+    assert.ok(raw.equals(Buffer.concat([Buffer.from('\0{"expires":null}\0'), bytes])), raw.toString("hex"));
+    const read = await store.get("bin:forever");
+    assert.ok(read instanceof Uint8Array && Buffer.from(read).equals(bytes));
+    assert.deepEqual(await store.prefix("bin:").keys(), ["brief", "forever"]);
+    await sleep(1100);
+    assert.deepEqual(await store.prefix("bin:").keys(), ["forever"]);
+    await store.prune();
+    assert.equal(await db.get("bin:brief", { valueEncoding: "buffer" }), undefined, "pruned from disk");
+    // A text record written over a binary one is polystore's envelope again.
+    await store.set("bin:forever", "text");
+    assert.equal(await polystore(db).get("bin:forever"), "text");
+  });
+
+  it("getMany is level's own; setMany and delMany are one batch", async () => {
+    const calls = [];
+    const spied = new Proxy(db, {
+      get(target, name) {
+        const value = Reflect.get(target, name, target);
+        if (typeof value !== "function") return value;
+        return (...args) => (calls.push(name), value.apply(target, args));
+      },
+    });
+    const many = kv(spied, { prefix: "many:" });
+    calls.length = 0;
+    await many.setMany([
+      ["a", 1],
+      ["b", Buffer.from([7])],
+      ["c", 3],
+      ["c", null],
+    ]);
+    assert.deepEqual(calls, ["batch"]);
+    calls.length = 0;
+    const [a, b, c, d] = await many.getMany(["a", "b", "c", "missing"]);
+    assert.deepEqual(calls, ["getMany"]);
+    assert.deepEqual([a, [...b], c, d], [1, [7], null, null]);
+    calls.length = 0;
+    await many.delMany(["a", "b"]);
+    assert.deepEqual(calls, ["batch"]);
+    assert.deepEqual(await many.keys(), []);
+  });
+
   it("hides an expired record at once and prune() deletes it from disk", async () => {
     const sub = store.prefix("exp:");
     await sub.set("short", 1, { expires: 0.05 });

@@ -97,6 +97,7 @@ if (URL) {
           ["id", "text", "NO"],
           ["value", "text", "NO"],
           ["expires_at", "timestamp with time zone", "YES"],
+          ["bytes", "bytea", "YES"],
         ],
       );
       assert.equal(columns[0].collation_name, "C");
@@ -287,6 +288,86 @@ if (URL) {
       }
       assert.deepEqual(seen, keys.slice().sort(byCodePoint));
       await root.close();
+    });
+
+    it("keeps binary values in a bytea column beside the JSON; a table polystore made gets the column", async () => {
+      const name = await schema();
+      const theirs = polystore(track(new pg.Client(options(name))));
+      await theirs.set("old", { made: "by polystore" });
+      const store = kv(track(new pg.Client(options(name))));
+      const bytes = Buffer.from([0, 255, 0xc3, 1]);
+      await store.set("bin", bytes);
+      await store.set("json", [1]);
+      const { rows } = await admin.query(`SELECT id, value, bytes FROM ${name}.kv ORDER BY id`);
+      const byId = Object.fromEntries(rows.map((row) => [row.id, row]));
+      assert.ok(byId.bin.bytes.equals(bytes), "the bytes are in the bytea column as they are");
+      assert.deepEqual(JSON.parse(byId.bin.value), { $polykv: 1, bytea: true }, "value holds JSON polystore can parse");
+      assert.equal(byId.json.bytes, null);
+      assert.equal(byId.json.value, "[1]");
+      assert.equal(byId.old.bytes, null);
+      assert.deepEqual(await store.get("old"), { made: "by polystore" });
+      assert.deepEqual(await theirs.get("json"), [1], "polystore still reads polykv's JSON rows");
+      assert.deepEqual(await theirs.get("bin"), { $polykv: 1, bytea: true });
+      const read = await store.get("bin");
+      assert.ok(read instanceof Uint8Array && Buffer.from(read).equals(bytes));
+      // A JSON value over a binary one clears the bytes.
+      await store.set("bin", "text now");
+      assert.equal(await store.get("bin"), "text now");
+      assert.equal((await admin.query(`SELECT bytes FROM ${name}.kv WHERE id = 'bin'`)).rows[0].bytes, null);
+      await store.close();
+      await theirs.close();
+    });
+
+    it("cas, increment, getAndDelete and the bulk methods are one statement each", async () => {
+      const name = await schema();
+      const client = track(new SpyClient(options(name)));
+      const store = kv(client, { prefix: "s:" });
+      await store.set("n", 1, { expires: 3600 });
+      const statements = async (work) => {
+        client.seen.length = 0;
+        const result = await work();
+        return { result, count: client.seen.length };
+      };
+      assert.deepEqual(await statements(() => store.increment("n", 2)), { result: 3, count: 1 });
+      assert.deepEqual(await statements(() => store.increment("fresh", 2)), { result: 2, count: 1 });
+      // cas: the read, then one conditional statement.
+      assert.deepEqual(await statements(() => store.cas("n", 3, 4)), { result: true, count: 2 });
+      assert.deepEqual(await statements(() => store.cas("n", 3, 5)), { result: false, count: 1 });
+      assert.deepEqual(await statements(() => store.getAndDelete("n")), { result: 4, count: 1 });
+      assert.deepEqual(
+        await statements(() =>
+          store.setMany([
+            ["a", 1],
+            ["b", 2],
+            ["fresh", null],
+          ]),
+        ),
+        { result: ["a", "b", "fresh"], count: 1 },
+      );
+      assert.deepEqual(await statements(() => store.getMany(["b", "x", "a"])), { result: [2, null, 1], count: 1 });
+      assert.deepEqual(await statements(() => store.delMany(["a", "b"])), { result: ["a", "b"], count: 1 });
+      assert.deepEqual(await store.getMany(["a", "b", "fresh"]), [null, null, null]);
+      await store.close();
+    });
+
+    it("increment keeps the deadline to the millisecond and counts a number that has metadata", async () => {
+      const name = await schema();
+      const store = kv(track(new pg.Client(options(name))));
+      await store.increment("w", 1, { expires: 60 });
+      const { expires } = await store.getWithMetadata("w");
+      const { rows } = await admin.query(
+        `SELECT (extract(epoch FROM expires_at) * 1000)::float8 AS ms FROM ${name}.kv WHERE id = 'w'`,
+      );
+      assert.equal(expires, Math.round(rows[0].ms), "the deadline is the server's, in ms");
+      for (let i = 0; i < 5; i++) await store.increment("w", 1, { expires: 3600 });
+      assert.equal(await store.get("w"), 6);
+      assert.equal((await store.getWithMetadata("w")).expires, expires);
+      await store.set("m", 10, { metadata: { kind: "counter" } });
+      assert.equal(await store.increment("m", 5), 15);
+      assert.equal(await store.get("m"), 15);
+      await store.set("bin", Buffer.from([1]));
+      await assert.rejects(store.increment("bin"), { code: "ERR_POLYKV_VALUE" });
+      await store.close();
     });
 
     it("connects an unconnected Client once for all its stores; close() ends it; a Pool works", async () => {

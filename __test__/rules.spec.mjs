@@ -6,6 +6,8 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const rules = require("../lib/rules.js");
+const expires = require("../lib/expires.js");
+const { generateKey } = require("../lib/key.js");
 const cases = require("./fixtures/rules.json");
 
 const hex = (buffer) => (buffer === null ? null : buffer.toString("hex"));
@@ -60,5 +62,26 @@ describe("rules (lib/rules.js) against __test__/fixtures/rules.json", () => {
 
   it("scanPattern: glob characters match themselves", () => {
     for (const c of cases.scanPattern) assert.equal(rules.scanPattern(c.prefix), c.pattern, JSON.stringify(c));
+  });
+
+  it("expires (lib/expires.js): polystore's lenient grammar, and strict mode's compound durations and errors", () => {
+    for (const c of cases.expires) {
+      const label = JSON.stringify(c);
+      assert.equal(expires.parseLenient(c.input), c.lenient, label);
+      if (c.strict !== null) assert.equal(expires.parseStrict(c.input), c.strict, label);
+      else assert.throws(() => expires.parseStrict(c.input), { message: c.message }, label);
+    }
+  });
+
+  it("generateKey (lib/key.js): 24 characters of [A-Za-z0-9], each of the 62 about as often (as src/core/key.rs)", () => {
+    const counts = new Map();
+    for (let i = 0; i < 5000; i++) {
+      const key = generateKey();
+      assert.match(key, /^[A-Za-z0-9]{24}$/);
+      for (const c of key) counts.set(c, (counts.get(c) ?? 0) + 1);
+    }
+    // 120 000 draws over 62 symbols: ~1935 each; a biased generator leaves some out.
+    assert.equal(counts.size, 62);
+    for (const [c, n] of counts) assert.ok(n > 1600 && n < 2300, `${c}: ${n}`);
   });
 });

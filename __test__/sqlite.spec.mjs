@@ -5,7 +5,7 @@
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -214,5 +214,147 @@ describe("SQLite: prefixes, paging and bad values", () => {
     await store.set("a", { x: 1 }, { expires: 60 });
     assert.deepEqual(await store.get("a"), { x: 1 });
     assert.deepEqual(await store.keys(), ["a"]);
+  });
+});
+
+describe("SQLite: bytes, metadata, deadlines and group commit", () => {
+  for (const [label, make] of [
+    ["native", (file) => kv(`sqlite://${file}`)],
+    ["better-sqlite3 object", (file) => kv(open(file))],
+  ]) {
+    it(`${label}: bytes are a BLOB and JSON stays TEXT, so polystore reads every JSON row`, async () => {
+      const file = fresh();
+      const store = make(file);
+      await store.set("b", Buffer.from([0, 255, 1]));
+      await store.set("j", { a: 1 });
+      await store.set("m", "x", { metadata: { t: 1 } });
+      const db = open(file);
+      const rows = db.prepare("SELECT id, typeof(value) AS kind, value FROM kv ORDER BY id").all();
+      assert.deepEqual(
+        rows.map((row) => [row.id, row.kind]),
+        [
+          ["b", "blob"],
+          ["j", "text"],
+          ["m", "text"],
+        ],
+      );
+      assert.deepEqual([...rows[0].value], [0, 255, 1]);
+      assert.equal(rows[1].value, '{"a":1}', "a plain value is polystore's JSON text");
+      assert.deepEqual(JSON.parse(rows[2].value), { $polykv: 1, value: "x", metadata: { t: 1 } });
+      assert.deepEqual(await polystore(db).get("j"), { a: 1 });
+      const bytes = await store.get("b");
+      assert.ok(bytes instanceof Uint8Array);
+      assert.deepEqual([...bytes], [0, 255, 1]);
+      db.close();
+    });
+
+    it(`${label}: rows polystore wrote read with their deadlines in getWithMetadata and list()`, async () => {
+      const file = fresh();
+      const db = open(file);
+      const before = Date.now();
+      await polystore(db).set("p:ttl", { v: 1 }, { expires: 60 });
+      await polystore(db).set("p:plain", 2);
+      const store = make(file);
+      const read = await store.getWithMetadata("p:ttl");
+      assert.deepEqual(read.value, { v: 1 });
+      assert.ok(Math.abs(read.expires - (before + 60_000)) < 5_000, String(read.expires));
+      const { keys } = await store.prefix("p:").list();
+      assert.deepEqual(
+        keys.map((key) => key.name),
+        ["plain", "ttl"],
+      );
+      assert.equal(keys[0].expiration, undefined);
+      assert.ok(Math.abs(keys[1].expiration - (before + 60_000) / 1000) <= 5);
+      db.close();
+    });
+  }
+
+  // Every commit appends at least one page to the WAL; one transaction of 64 small
+  // rows appends a handful.
+  const walFrames = (file) => (existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0) / (4096 + 24);
+
+  it("native: the writes of one tick commit as one transaction", async () => {
+    const file = fresh();
+    const store = kv(`sqlite://${file}`);
+    await store.set("warm", 1);
+    const start = walFrames(file);
+    await Promise.all(Array.from({ length: 64 }, (_, i) => store.set(`k${i}`, { i })));
+    const grouped = walFrames(file) - start;
+    assert.ok(grouped <= 8, `64 writes in one tick took ${grouped} WAL frames`);
+    for (let i = 0; i < 64; i++) await store.del(`k${i}`);
+    assert.ok(walFrames(file) - start - grouped >= 64, "64 awaited writes are 64 commits");
+    assert.deepEqual(await store.keys(), ["warm"]);
+    await store.close();
+  });
+
+  it("native: a write that fails in a group commit fails alone, the others are stored", async () => {
+    const file = fresh();
+    const store = kv(`sqlite://${file}`);
+    await store.set("warm", 1);
+    const db = open(file);
+    db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON kv WHEN NEW.id = 'bad'
+             BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END`);
+    const results = await Promise.allSettled([
+      store.set("a", 1),
+      store.set("bad", 2),
+      store.del("warm"),
+      store.set("c", 3),
+    ]);
+    assert.deepEqual(
+      results.map((result) => result.status),
+      ["fulfilled", "rejected", "fulfilled", "fulfilled"],
+    );
+    assert.equal(results[1].reason.code, "ERR_POLYKV_BACKEND");
+    assert.match(results[1].reason.message, /^\[polykv\] \[SQLITE\] .*refused by a trigger/);
+    assert.deepEqual(await store.keys(), ["a", "c"]);
+    // setMany is one transaction: the same failure stores none of it.
+    await assert.rejects(
+      store.setMany([
+        ["d", 4],
+        ["bad", 5],
+      ]),
+      /refused by a trigger/,
+    );
+    assert.equal(await store.has("d"), false);
+    await store.close();
+    db.close();
+  });
+
+  it("native: a read made in the same tick as writes sees them", async () => {
+    const store = kv("sqlite::memory:");
+    const writes = [store.set("a", 1), store.set("b", 2)];
+    const [a, many] = await Promise.all([store.get("a"), store.getMany(["a", "b"]), ...writes]);
+    assert.equal(a, 1);
+    assert.deepEqual(many, [1, 2]);
+  });
+});
+
+describe("SQLite: the expires_at index", () => {
+  it("is partial on a table polykv creates, so a record that never expires costs no index write", async () => {
+    for (const make of [(file) => kv(`sqlite://${file}`), (file) => kv(open(file))]) {
+      const file = fresh();
+      const store = make(file);
+      await store.set("forever", 1);
+      await store.set("soon", 2, { expires: 0.01 });
+      await sleep(30);
+      await store.prune();
+      const db = open(file);
+      const { sql } = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'idx_kv_expires_at'").get();
+      assert.match(sql, /WHERE expires_at IS NOT NULL$/);
+      const plan = db.prepare("EXPLAIN QUERY PLAN DELETE FROM kv WHERE expires_at <= ?").all(0);
+      assert.ok(
+        plan.some((step) => step.detail.includes("idx_kv_expires_at")),
+        JSON.stringify(plan),
+      );
+      assert.deepEqual(
+        db
+          .prepare("SELECT id FROM kv")
+          .all()
+          .map((row) => row.id),
+        ["forever"],
+      );
+      db.close();
+      await store.close();
+    }
   });
 });

@@ -15,6 +15,7 @@ const CODES = Object.freeze({
   ERR_POLYKV_OPTIONS: true, // kv() options or a prefix of the wrong type
   ERR_POLYKV_CLIENT: false, // not a client polykv can use (polystore's adapter messages, bad URLs)
   ERR_POLYKV_UNSUPPORTED: false, // the backend cannot do this operation
+  ERR_POLYKV_ADDON: false, // the backend runs in the native addon, and none loads on this platform
   ERR_POLYKV_CONNECTION: false, // the server cannot be reached, or the connection was lost
   ERR_POLYKV_CORRUPT: false, // stored data that should be ours cannot be read
   ERR_POLYKV_CLOSED: false, // the store was closed

@@ -1,15 +1,19 @@
 "use strict";
-// The JS face of the Rust embedded backends (SQLite, JSON file, folder): a driver
-// (lib/contract.js) over one `NativeStore`. Every call is a sync napi call (~0.3 µs a
-// crossing); the facade's own `async` methods make them promises. Values cross as
-// JSON text: V8 makes it (the facade encodes) and parses it (here).
+// The JS face of the Rust embedded backends (SQLite, JSON file, folder, asset
+// folder): a driver (lib/contract.js) over one `NativeStore`. Every call is a sync
+// napi call (~0.3 µs a crossing); the facade's own `async` methods make them
+// promises. Values cross as JSON text (V8 makes it: the facade encodes; and parses
+// it: here) or as bytes in a Buffer, on the engines that keep bytes.
 
 const { capabilities } = require("./contract.js");
 const { polykvError } = require("./errors.js");
 const { decode } = require("./json.js");
+const { TAG } = require("./record.js");
 
 // Ordered by key, atomic under the engine's transaction or cross-process lock.
 const CAPS = capabilities({ ordered: true, atomic: true });
+// SQLite (a BLOB) and the folder (a raw record file) keep bytes as bytes.
+const BYTES_CAPS = capabilities({ ordered: true, atomic: true, bytes: true });
 
 // Entries per page when iterating: memory stays flat however big the store is.
 const PAGE = 500;
@@ -26,22 +30,35 @@ function parsePage(text, type, prefix) {
 
 class NativeDriver {
   static CAPS = CAPS;
-  caps = CAPS;
+  static BYTES_CAPS = BYTES_CAPS;
   #store;
 
-  /** @param {string} type `SQLITE`, `FILE` or `FOLDER`  @param {object} store a native.NativeStore */
-  constructor(type, store) {
+  /**
+   * @param {string} type `SQLITE`, `FILE` or `FOLDER`  @param {object} store a native.NativeStore
+   * @param {object} caps CAPS, or BYTES_CAPS where the engine keeps bytes
+   */
+  constructor(type, store, caps = CAPS) {
     this.type = type;
+    this.caps = caps;
     this.#store = store;
   }
 
-  get(key) {
-    const text = this.#store.get(key);
-    return decode(this.type, key, text);
+  // A value as the engine returned it: JSON text is parsed, bytes (a Buffer) kept.
+  #open(key, value) {
+    return typeof value === "string" ? decode(this.type, key, value) : value;
   }
 
-  set(key, text, expiresAt) {
-    this.#store.set(key, text, expiresAt);
+  get(key) {
+    return this.#open(key, this.#store.get(key));
+  }
+
+  getRecord(key) {
+    const found = this.#store.getRecord(key);
+    return found === null ? null : { value: this.#open(key, found[0]), expiresAt: found[1] };
+  }
+
+  set(key, value, expiresAt) {
+    this.#store.set(key, value, expiresAt);
   }
 
   del(key) {
@@ -52,22 +69,88 @@ class NativeDriver {
     return this.#store.has(key);
   }
 
-  /** Live [fullKey, value] pairs under `prefix` in key order, fetched a page at a time. */
-  *iterate(prefix = "") {
-    let after = null;
+  /** The record as stored (JSON text, or a Buffer), null when missing or expired. */
+  getRaw(key) {
+    return this.#store.get(key);
+  }
+
+  swap(key, seen, next, expiresAt) {
+    return this.#store.swap(key, seen, next, expiresAt === undefined, expiresAt ?? null);
+  }
+
+  /** One locked step; undefined (nothing changed) when the record is not a plain JSON number. */
+  increment(key, by, expiresAt) {
+    return this.#store.increment(key, by, expiresAt) ?? undefined;
+  }
+
+  getAndDelete(key) {
+    return this.#open(key, this.#store.getAndDelete(key));
+  }
+
+  getMany(keys) {
+    const values = this.#store.getMany(keys);
+    for (let i = 0; i < values.length; i++) {
+      if (typeof values[i] === "string") values[i] = decode(this.type, keys[i], values[i]);
+    }
+    return values;
+  }
+
+  /** One transaction (SQLite) or one rewrite (the JSON file): all or nothing. */
+  setMany(writes) {
+    this.#store.writeMany(
+      writes.map((write) => write[0]),
+      writes.map((write) => write[1]),
+      writes.map((write) => write[2]),
+    );
+  }
+
+  delMany(keys) {
+    const none = keys.map(() => null);
+    this.#store.writeMany(keys, none, none);
+  }
+
+  /** Live [fullKey, value, expiresAt] records under `prefix` in key order, after `after`, a page at a time. */
+  *iterate(prefix = "", after = null) {
     for (;;) {
-      const page = parsePage(this.#store.scan(prefix, after, PAGE, true), this.type, prefix);
+      const answer = this.#store.scan(prefix, after, PAGE);
+      const page = parsePage(answer[0], this.type, prefix);
+      // A bytes value comes as [key, null, expiresAt, i]: its Buffer is answer[i].
+      if (answer.length > 1) {
+        for (const record of page) {
+          if (record.length === 4) {
+            record[1] = answer[record[3]];
+            record.length = 3;
+          }
+        }
+      }
       yield* page;
       if (page.length < PAGE) return;
       after = page[page.length - 1][0];
     }
   }
 
+  /**
+   * One list() page in one engine call (SQLite: one range read of limit + 1 rows):
+   * list() reads only deadlines and metadata, so the values stay in Rust; a record
+   * with metadata comes back as a tagged record holding only it (lib/record.js).
+   */
+  listPage(prefix, after, limit) {
+    const rows = JSON.parse(this.#store.list(prefix, after, limit + 1));
+    const records = rows.map(([key, expiresAt, metadata]) => [
+      key,
+      metadata === undefined ? null : { [TAG]: 1, value: null, metadata },
+      expiresAt,
+    ]);
+    if (records.length <= limit) return { records, next: null };
+    records.length = limit;
+    return { records, next: records[limit - 1][0] };
+  }
+
   keys(prefix = "") {
     let keys = [];
     let after = null;
     for (;;) {
-      const page = JSON.parse(this.#store.scan(prefix, after, KEYS_PAGE, false));
+      const page = JSON.parse(this.#store.scanKeys(prefix, after, KEYS_PAGE));
       keys = keys.length === 0 ? page : keys.concat(page);
       if (page.length < KEYS_PAGE) return keys;
       after = page[page.length - 1];
@@ -88,43 +171,40 @@ class NativeDriver {
 }
 
 /**
- * For the JSON file, where every write rewrites the whole file: the writes made in
- * the same tick (64 requests in flight, a `Promise.all`) are committed together in
- * one locked rewrite, and each caller's promise settles once that rewrite is on disk.
- * A lone awaited write is one rewrite, as before. Reads flush pending writes first,
- * so a read never misses a write made before it.
+ * Group commit, for SQLite and the JSON file: the writes made in the same tick (64
+ * requests in flight, a `Promise.all`) are committed together, in one transaction or
+ * one locked rewrite, and each caller's promise settles once that commit is done; a
+ * write that fails rejects alone, the others are stored. A lone awaited write is
+ * one plain write, as before. Every other call commits the pending writes first, so
+ * nothing overtakes a write made before it.
  */
 class BatchingDriver extends NativeDriver {
   #store;
   #batch = null;
 
-  constructor(type, store) {
-    super(type, store);
+  constructor(type, store, caps) {
+    super(type, store, caps);
     this.#store = store;
   }
 
-  set(key, text, expiresAt) {
-    return this.#queue(key, text, expiresAt);
+  set(key, value, expiresAt) {
+    return this.#queue(key, value, expiresAt);
   }
 
   del(key) {
     return this.#queue(key, null, null);
   }
 
-  #queue(key, text, expiresAt) {
+  #queue(key, value, expiresAt) {
     let batch = this.#batch;
     if (batch === null) {
-      batch = this.#batch = { keys: [], values: [], deadlines: [], resolve: null, reject: null, promise: null };
-      batch.promise = new Promise((resolve, reject) => {
-        batch.resolve = resolve;
-        batch.reject = reject;
-      });
+      batch = this.#batch = { keys: [], values: [], deadlines: [], settle: [] };
       queueMicrotask(() => this.flush());
     }
     batch.keys.push(key);
-    batch.values.push(text);
+    batch.values.push(value);
     batch.deadlines.push(expiresAt);
-    return batch.promise;
+    return new Promise((resolve, reject) => batch.settle.push(resolve, reject));
   }
 
   /** Commits the pending writes now (a no-op when there are none). */
@@ -132,48 +212,55 @@ class BatchingDriver extends NativeDriver {
     const batch = this.#batch;
     if (batch === null) return;
     this.#batch = null;
+    const { keys, values, deadlines, settle } = batch;
+    let failures = null;
     try {
-      this.#store.writeMany(batch.keys, batch.values, batch.deadlines);
-      batch.resolve();
+      if (keys.length === 1) {
+        if (values[0] === null) this.#store.del(keys[0]);
+        else this.#store.set(keys[0], values[0], deadlines[0]);
+      } else {
+        failures = this.#store.writeGroup(keys, values, deadlines);
+      }
     } catch (error) {
-      batch.reject(error);
+      for (let i = 1; i < settle.length; i += 2) settle[i](error);
+      return;
+    }
+    for (let i = 0; i < keys.length; i++) {
+      const failure = failures?.[i];
+      if (failure) settle[2 * i + 1](polykvError(failure[0], null, failure[1], { verbatim: true }));
+      else settle[2 * i]();
     }
   }
+}
 
-  get(key) {
-    this.flush();
-    return super.get(key);
-  }
-
-  has(key) {
-    this.flush();
-    return super.has(key);
-  }
-
-  *iterate(prefix = "") {
-    this.flush();
-    yield* super.iterate(prefix);
-  }
-
-  keys(prefix = "") {
-    this.flush();
-    return super.keys(prefix);
-  }
-
-  clear(prefix = "") {
-    this.flush();
-    super.clear(prefix);
-  }
-
-  prune() {
-    this.flush();
-    super.prune();
-  }
-
-  close() {
-    this.flush();
-    super.close();
-  }
+// Every call but set() and del() commits what is pending first.
+for (const name of [
+  "get",
+  "getRecord",
+  "has",
+  "getRaw",
+  "swap",
+  "increment",
+  "getAndDelete",
+  "getMany",
+  "setMany",
+  "delMany",
+  "iterate",
+  "listPage",
+  "keys",
+  "clear",
+  "prune",
+  "close",
+]) {
+  const inner = NativeDriver.prototype[name];
+  Object.defineProperty(BatchingDriver.prototype, name, {
+    value: function (...args) {
+      this.flush();
+      return inner.apply(this, args);
+    },
+    writable: true,
+    configurable: true,
+  });
 }
 
 /**
@@ -192,7 +279,7 @@ function pathFromFileUrl(href) {
   }
 }
 
-/** Whether a `file:` URL opts in to following symlinks: `?symlinks=follow` (docs/behaviour.md §26). */
+/** Whether a `file:` URL opts in to following symlinks: `?symlinks=follow` (docs/behaviour.md §35). */
 function followsSymlinks(href) {
   return /[?&]symlinks=follow(?:[&#]|$)/.test(href);
 }

@@ -69,7 +69,7 @@ function openEnvelope(data, now = Date.now()) {
   return isLive(data, now) ? (data.value ?? null) : null;
 }
 
-// Stored text parsed, or null when it is not JSON (someone else's item: never ours).
+/** Stored text parsed, or null when it is not JSON (someone else's item: never ours). */
 function parseStored(text) {
   if (typeof text !== "string" || text === "") return null;
   try {
@@ -140,6 +140,7 @@ module.exports = {
   envelopeText,
   openEnvelope,
   openEnvelopeText,
+  parseStored,
   isExpiredText,
   prefixEnd,
   prefixEndBytes,

@@ -12,6 +12,31 @@
  * | `PUT base/<encoded key>[?expires=<s>]`    | 204; the body is the value's JSON (`null` deletes)|
  * | `DELETE base/<encoded key>`               | 204, also for a missing key                      |
  * | `GET base/?prefix=<encoded prefix>`       | 200 with `{ "<key without prefix>": value, … }`  |
+ * | `POST base/?op=<operation>`               | 200 with the operation's JSON answer (below)     |
+ *
+ * The POST operations are polykv's, beyond polystore's protocol: each is one
+ * request, carried out by one call of the served store's own method, so it is as
+ * atomic as that store is. The body is a JSON object; values in it (and in every
+ * answer, GET included) are JSON, with binary values as
+ * `{"$polykv":1,"bytes":"<base64>"}` and an object that has a "$polykv" key of its
+ * own wrapped as `{"$polykv":1,"value":…}` (lib/record.js's tagged form).
+ * `expires` is seconds from now, or null for never.
+ *
+ * | op             | body                                        | answer                            |
+ * | -------------- | ------------------------------------------- | --------------------------------- |
+ * | `getRecord`    | `{ key }`                                   | `{ value, metadata, expires }` (expires: Unix ms or null) |
+ * | `set`          | `{ key, value, metadata?, expires }`        | `{}`                              |
+ * | `cas`          | `{ key, expected, next, expires }`          | `{ swapped }`                     |
+ * | `increment`    | `{ key, by, expires }`                      | `{ value }`                       |
+ * | `getAndDelete` | `{ key }`                                   | `{ value }`                       |
+ * | `getMany`      | `{ keys }`                                  | `{ values }`                      |
+ * | `setMany`      | `{ entries: [[key, value or null]], expires }` | `{}`                           |
+ * | `delMany`      | `{ keys }`                                  | `{}`                              |
+ * | `list`         | `{ prefix, limit, cursor? }`                | the store's list() page           |
+ *
+ * An operation the store refuses with one of polykv's error codes (a non-number
+ * to increment, a value it cannot hold) answers 200 with
+ * `{ "refused": { "code", "message" } }`, so the client raises that very error.
  *
  * `expires` is in seconds (fractions allowed); without it the served store's own
  * default expiry applies. Errors are JSON `{ "error": "<what went wrong>" }`:
@@ -26,7 +51,7 @@
  * entries in key order, and an `x-polykv-next` header holding the cursor for
  * `&after=<cursor>` when more follow (polykv's client pages through it by itself).
  *
- * Safety (docs/behaviour.md §27): `listen()` binds loopback by default and refuses
+ * Safety (docs/behaviour.md §36): `listen()` binds loopback by default and refuses
  * any other address without a `token` (`Authorization: Bearer <token>`, compared
  * in constant time; `kv(url, { token })` sends it). Without a token, only requests
  * whose Host names this machine are answered, so a web page cannot reach the store
@@ -49,6 +74,7 @@ const https = require("node:https");
 const { createHash, timingSafeEqual } = require("node:crypto");
 const { isIP } = require("node:net");
 const { polykvError } = require("./errors.js");
+const { TAG, isBytes, asUint8, openStored } = require("./record.js");
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
 const DEFAULTS = {
@@ -67,7 +93,8 @@ const DEFAULTS = {
  * @property {boolean | string} [cors=false] `true` (any origin) or one origin: answer CORS preflights and
  *   add `Access-Control-Allow-Origin`, so browser pages on another origin can use the store.
  * @property {string} [token] Required `Authorization: Bearer <token>` on every request (401 otherwise).
- * @property {boolean} [readOnly=false] Refuse PUT and DELETE with 405.
+ * @property {boolean} [readOnly=false] Refuse PUT, DELETE and the writing operations (set, cas, increment,
+ *   getAndDelete, setMany, delMany) with 405.
  * @property {string[]} [hosts] Host names (no port) the server answers to. Default: any with a `token`;
  *   without one, only this machine's (`localhost`, `*.localhost`, `127.x.x.x`, `[::1]`).
  * @property {number} [maxKeyLength=1024] Longest key (or listing prefix) accepted, in characters; 400 beyond.
@@ -223,6 +250,105 @@ function parseExpiresParam(text) {
   return seconds;
 }
 
+/** A value as the protocol carries it: JSON, bytes and tag-like objects tagged (see above). */
+function toWire(value) {
+  if (typeof value !== "object" || value === null) return value;
+  if (isBytes(value)) {
+    const bytes = asUint8(value);
+    return { [TAG]: 1, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64") };
+  }
+  return Object.hasOwn(value, TAG) ? { [TAG]: 1, value } : value;
+}
+
+/** The value a wire form carries (null stays null). */
+function fromWire(wire) {
+  if (wire === null || wire === undefined) return null;
+  try {
+    return openStored(wire, "API").value;
+  } catch (error) {
+    throw new HttpError(400, error.message);
+  }
+}
+
+// polykv's operations (POST base/?op=…): each calls the one store method it names.
+const OPERATIONS = {
+  getRecord: async (store, { key }) => {
+    const { value, metadata, expires } = await store.getWithMetadata(key);
+    return { value: toWire(value), metadata, expires };
+  },
+  set: async (store, { key, value, metadata, expires }) => {
+    await store.set(key, fromWire(value), { expires, metadata });
+    return {};
+  },
+  cas: async (store, { key, expected, next, expires }) => ({
+    swapped: await store.cas(key, fromWire(expected), fromWire(next), { expires }),
+  }),
+  increment: async (store, { key, by, expires }) => ({ value: await store.increment(key, by, { expires }) }),
+  getAndDelete: async (store, { key }) => ({ value: toWire(await store.getAndDelete(key)) }),
+  getMany: async (store, { keys }) => ({ values: (await store.getMany(keys)).map(toWire) }),
+  setMany: async (store, { entries, expires }) => {
+    if (!Array.isArray(entries)) throw new HttpError(400, "setMany: entries must be an array of [key, value] pairs");
+    await store.setMany(
+      entries.map((pair) => (Array.isArray(pair) ? [pair[0], fromWire(pair[1])] : pair)),
+      { expires },
+    );
+    return {};
+  },
+  delMany: async (store, { keys }) => {
+    await store.delMany(keys);
+    return {};
+  },
+  list: (store, { prefix, limit, cursor }) => store.list({ prefix, limit, cursor }),
+};
+// The operations a `readOnly` server refuses (405), as it refuses PUT and DELETE.
+const WRITES = new Set(["set", "cas", "increment", "getAndDelete", "setMany", "delMany"]);
+
+// The server's limits on an operation's body, as on the plain requests: no key or
+// prefix over `maxKeyLength` (400), no more than `maxListing` keys or entries (413).
+function checkLimits(name, body, { maxKeyLength, maxListing }) {
+  const many = Array.isArray(body.keys) ? body.keys : Array.isArray(body.entries) ? body.entries : [];
+  if (many.length > maxListing) {
+    throw new HttpError(413, `${name}: more than ${maxListing} keys in one request`);
+  }
+  const keys = [body.key, body.prefix, ...many.map((item) => (Array.isArray(item) ? item[0] : item))];
+  if (keys.some((key) => typeof key === "string" && key.length > maxKeyLength)) {
+    throw new HttpError(400, `${name}: a key or prefix is over ${maxKeyLength} characters`);
+  }
+  // A page is at most maxListing entries: a smaller one than asked, whose cursor says more follow.
+  if (typeof body.limit === "number" && body.limit > maxListing) body.limit = maxListing;
+}
+
+async function operate(store, name, text, limits) {
+  const operation = Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : null;
+  if (operation === null) {
+    throw new HttpError(400, `unknown operation "${String(name).slice(0, 50)}": use one of ${Object.keys(OPERATIONS)}`);
+  }
+  const method = { getRecord: "getWithMetadata" }[name] ?? name;
+  if (typeof store[method] !== "function") {
+    throw new HttpError(501, `the served store has no ${method}() (a polykv store has every operation)`);
+  }
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, `the body is not valid JSON: ${error.message}`);
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new HttpError(400, `the body of ${name} must be a JSON object`);
+  }
+  checkLimits(name, body, limits);
+  try {
+    return await operation(store, body);
+  } catch (error) {
+    // The store refused the operation (a non-number to increment, a bad value…):
+    // the answer carries its code, so the client raises the same error.
+    if (typeof error?.code === "string" && error.code.startsWith("ERR_POLYKV_")) {
+      return { refused: { code: error.code, message: error.message } };
+    }
+    throw error;
+  }
+}
+
 /**
  * A Node request handler `(req, res) => void` serving `store`; mount it in any
  * Node HTTP server (or `app.use(handler)` in express, with `base` matching the
@@ -313,7 +439,7 @@ function createHandler(store, options = {}) {
     if (method === "OPTIONS" && cors) {
       send(res, 204, undefined, {
         ...corsHeaders,
-        "access-control-allow-methods": readOnly ? "GET, HEAD" : "GET, HEAD, PUT, DELETE",
+        "access-control-allow-methods": readOnly ? "GET, HEAD, POST" : "GET, HEAD, PUT, DELETE, POST",
         "access-control-allow-headers": "content-type, accept, authorization",
         "access-control-expose-headers": "x-polykv-next",
         "access-control-max-age": "86400",
@@ -323,6 +449,16 @@ function createHandler(store, options = {}) {
     admit(req);
 
     const rest = path.slice(base.length);
+    if (rest === "" && method === "POST" && query.has("op")) {
+      const op = query.get("op");
+      if (readOnly && WRITES.has(op)) {
+        throw new HttpError(405, `this server is read-only: ${op} writes`, { allow: "GET, HEAD, POST" });
+      }
+      const body = await readBody(req, maxBodySize, budget);
+      const answer = await operate(store, op, body, { maxKeyLength, maxListing });
+      send(res, 200, answer, corsHeaders);
+      return;
+    }
     if (rest === "") {
       if (method !== "GET" && method !== "HEAD") {
         throw new HttpError(405, `${method} is not allowed on ${base}: GET ${base}?prefix=… lists entries`, {
@@ -333,7 +469,7 @@ function createHandler(store, options = {}) {
       if (prefix.length > maxKeyLength) throw new HttpError(400, `the prefix is over ${maxKeyLength} characters`);
       const { entries, next } = await listing(prefix, query);
       const headers = next === null ? corsHeaders : { ...corsHeaders, "x-polykv-next": encodeURIComponent(next) };
-      send(res, 200, Object.fromEntries(entries), headers);
+      send(res, 200, Object.fromEntries(entries.map(([key, value]) => [key, toWire(value)])), headers);
       return;
     }
 
@@ -353,7 +489,7 @@ function createHandler(store, options = {}) {
       case "HEAD": {
         const value = await store.get(key);
         if (value === null || value === undefined) throw new HttpError(404, `no value for key "${key.slice(0, 100)}"`);
-        send(res, 200, JSON.stringify(value), corsHeaders);
+        send(res, 200, JSON.stringify(toWire(value)), corsHeaders);
         return;
       }
       case "PUT": {
@@ -366,7 +502,7 @@ function createHandler(store, options = {}) {
         } catch (error) {
           throw new HttpError(400, `the body is not valid JSON: ${error.message}`);
         }
-        await store.set(key, value, expires === undefined ? undefined : { expires });
+        await store.set(key, fromWire(value), expires === undefined ? undefined : { expires });
         send(res, 204, undefined, corsHeaders);
         return;
       }
@@ -387,7 +523,8 @@ function createHandler(store, options = {}) {
       const status = error instanceof HttpError ? error.status : error instanceof TypeError ? 400 : 500;
       const headers = { ...corsHeaders, ...(error instanceof HttpError ? error.headers : {}) };
       // A body we did not read to the end must not be parsed as the next request.
-      if (status === 413 || status === 503 || (req.method === "PUT" && !req.complete)) headers.connection = "close";
+      if (status === 413 || status === 503 || ((req.method === "PUT" || req.method === "POST") && !req.complete))
+        headers.connection = "close";
       // A failing store's message may hold paths or keys: it goes to the log, not to the client.
       let message = error?.message ?? String(error);
       if (status === 500) {

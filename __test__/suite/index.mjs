@@ -22,6 +22,10 @@
 //     copies      values come back as deep-equal copies (false: the very object);
 //                 default: what `serializes` says
 //     polykv      polykv-only promises (strict mode, TypeErrors, uniform keys…)
+//     deadlines   false: the store cannot read a record's deadline back (cookies,
+//                 RAW custom clients): getWithMetadata()/list() report none
+//     maxValueBytes, maxKeys  the most bytes in one value / keys in one store the
+//                 backend physically holds (etcd's request limit, cookies, Web Storage)
 //   row.kv        the kv() that made the store, for re-wrapping (default: polykv)
 import { describe } from "node:test";
 import polykv from "../../index.mjs";
@@ -30,6 +34,9 @@ import group from "./group.mjs";
 import expiry from "./expiry.mjs";
 import store from "./store.mjs";
 import values from "./values.mjs";
+import datamodel from "./datamodel.mjs";
+import atomic from "./atomic.mjs";
+import operate from "./operate.mjs";
 import { freshPrefix } from "./helpers.mjs";
 
 const defaults = { listing: true, serializes: true, expiryMs: true, ordered: false, polykv: true };
@@ -85,7 +92,7 @@ export function run(row) {
   for (const each of variants(row)) {
     describe(each.name, async () => {
       const caps = await capsOf(each);
-      for (const topic of [basics, group, expiry, store, values]) topic(each.make, caps);
+      for (const topic of [basics, group, expiry, store, values, datamodel, atomic, operate]) topic(each.make, caps);
     });
   }
 }

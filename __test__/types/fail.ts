@@ -107,3 +107,41 @@ export function capabilities(): void {
   const code: import("polykv").ErrorCode = "ERR_SOMETHING";
   void code;
 }
+
+export async function dataModel(): Promise<void> {
+  const store = kv();
+  // @ts-expect-error metadata is JSON too
+  await store.set("a", 1, { metadata: () => 1 });
+  // @ts-expect-error an unknown read type
+  await store.get("a", "blob");
+  // @ts-expect-error a text read is a string, not a number
+  const text: number | null = await store.get("a", "text");
+  // @ts-expect-error list() limit is a number
+  await store.list({ limit: "10" });
+  // @ts-expect-error increment() returns a number
+  const count: string = await store.increment("n");
+  // @ts-expect-error cas() on a Store<number> takes numbers
+  await kv<number>().cas("n", 1, "two");
+  // @ts-expect-error getMany takes an array of keys
+  await store.getMany("a");
+  void [text, count];
+}
+
+export function interfaceValueTypes(): void {
+  interface WithDate {
+    at: Date;
+  }
+  interface WithMethod {
+    name: string;
+    greet(): string;
+  }
+  interface WithUndefined {
+    name: string | undefined;
+  }
+  // @ts-expect-error an interface holding a Date is not JSON
+  kv<WithDate>();
+  // @ts-expect-error nor one with a method
+  kv<WithMethod>();
+  // @ts-expect-error nor one whose property may be undefined (JSON drops it)
+  kv<WithUndefined>();
+}

@@ -168,3 +168,80 @@ export function capabilities(): void {
   const code: kv.ErrorCode = "ERR_POLYKV_KEY";
   void code;
 }
+
+// The data model and atomic operations (docs/behaviour.md §26–31).
+export async function dataModel(): Promise<void> {
+  const store = kv();
+  await store.set("m", { a: 1 }, { metadata: { tag: "x" }, expires: "1h" });
+  await store.set("bytes", new Uint8Array([1, 2]));
+  await store.set("buffer", new ArrayBuffer(4));
+  const read = await store.getWithMetadata<{ tag: string }>("m");
+  expect<Equal<typeof read.metadata, { tag: string } | null>>();
+  expect<Equal<typeof read.expires, number | null>>();
+  expect<Equal<typeof read.value, Serializable | null>>();
+  expect<Equal<Awaited<ReturnType<typeof store.get<Serializable>>>, Serializable | null>>();
+  const text = await store.get("m", "text");
+  expect<Equal<typeof text, string | null>>();
+  const bytes = await store.get("bytes", { type: "bytes" });
+  expect<Equal<typeof bytes, Uint8Array | null>>();
+  const buffer = await store.get("bytes", "arrayBuffer");
+  expect<Equal<typeof buffer, ArrayBuffer | null>>();
+  const page = await store.list({ prefix: "m", limit: 10 });
+  expect<Equal<typeof page.list_complete, boolean>>();
+  expect<Equal<typeof page.cursor, string | undefined>>();
+  for (const key of page.keys) {
+    expect<Equal<typeof key.name, string>>();
+    expect<Equal<typeof key.expiration, number | undefined>>();
+  }
+  await store.list({ cursor: page.cursor });
+  const named: string = await store.setWithCache("assets/[hash].json", { a: 1 });
+  const digest: string = kv.hash("text");
+  const swapped: boolean = await store.cas("n", null, 1, { expires: 60 });
+  const count: number = await store.increment("n", 2, { expires: "1m" });
+  const taken = await store.getAndDelete<number>("n");
+  expect<Equal<typeof taken, number | null>>();
+  const many = await store.getMany(["a", 5]);
+  expect<Equal<typeof many, (Serializable | null)[]>>();
+  const keys: string[] = await store.setMany(
+    [
+      ["a", 1],
+      ["b", null],
+    ],
+    { expires: 10 },
+  );
+  await store.setMany({ a: 1, b: "two" });
+  const gone: string[] = await store.delMany(["a", "b"]);
+  const caps = store.capabilities;
+  if (caps) {
+    const both: boolean = caps.bytes && caps.metadata && caps.atomic;
+    void both;
+  }
+  void [named, digest, swapped, count, keys, gone];
+
+  const at = await store.expiresAt("n");
+  expect<Equal<typeof at, number | null | undefined>>();
+  const left = await store.ttl("n");
+  expect<Equal<typeof left, number | null | undefined>>();
+  const moved: boolean = await store.touch("n", { expires: "1h" });
+  const same: Store = store.on("disconnect", () => {}).off("error", () => {});
+  const labelled: Store = kv.open("cache");
+  void [moved, same, labelled, kv.open()];
+}
+
+// A plain interface (no index signature) is a value type too, nested ones included.
+interface Account {
+  name: string;
+  plan?: "free" | "pro";
+  owner: Account | null;
+  tags: readonly string[];
+  limits: { daily: number };
+}
+export async function interfaces(): Promise<void> {
+  const accounts = kv<Account>();
+  expect<Equal<typeof accounts, Store<Account>>>();
+  await accounts.set("a", { name: "a", owner: null, tags: [], limits: { daily: 1 } });
+  const account = await accounts.get("a");
+  expect<Equal<typeof account, Account | null>>();
+  const typed: Store<Account> = kv<Account>(new Map(), { prefix: "acct:" });
+  for await (const [, value] of typed.prefix("x:")) expect<Equal<typeof value, Account>>();
+}

@@ -5,9 +5,16 @@
 //   PUT    base/<encoded key>[?expires=<s>]   with the value's JSON as the body
 //   DELETE base/<encoded key>
 //   GET    base/?prefix=<encoded prefix>      → { "<key without prefix>": value, … }
-// Requests go through the global `fetch`; `kv()` itself sends none.
+//   POST   base/?op=<operation>               polykv's operations (lib/server.js):
+//          getRecord, set (with metadata or bytes), cas, increment, getAndDelete,
+//          getMany, setMany, delMany, list
+// Requests go through the global `fetch`; `kv()` itself sends none. A plain set is
+// polystore's PUT, so a polystore server keeps working for get/set/del/listing; the
+// rest is one POST each, carried out by the served store's own method, so it is as
+// atomic as that store (one request; across every client of the server). Binary
+// values and objects with a "$polykv" key travel as lib/record.js's tagged JSON.
 //
-// Options (`kv(url, { timeout, token })`, docs/behaviour.md §27): each request,
+// Options (`kv(url, { timeout, token })`, docs/behaviour.md §36): each request,
 // body included, is aborted after `timeout` ms (default 10 s) through an
 // AbortSignal; `token` is sent as `Authorization: Bearer <token>`. Redirects are
 // never followed (a 307 would send a PUT body and the token to another origin): a
@@ -19,11 +26,23 @@
 // request and the status: a write the server refused is never reported as done.
 
 const { capabilities } = require("../contract.js");
-const { polykvError, describe } = require("../errors.js");
+const { CODES, polykvError, describe } = require("../errors.js");
 const { remainingMs } = require("../rules.js");
+const { TAG } = require("../record.js");
 
-// As the served store keeps it; the protocol has no ordered listing and no atomic update.
-const CAPS = capabilities({});
+// Not ordered (the served store may not be); atomic, bytes and metadata as the
+// served store keeps them, through polykv's operations.
+const CAPS = capabilities({ atomic: true, bytes: true, metadata: true });
+
+// The protocol's `expires`: seconds from now, or null for never.
+const secondsOf = (expiresAt) => (expiresAt === null ? null : remainingMs(expiresAt) / 1000);
+
+// A stored form (JSON text, or bytes) as the protocol's JSON text.
+function wireText(stored) {
+  if (typeof stored === "string") return stored;
+  const base64 = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength).toString("base64");
+  return `{"${TAG}":1,"bytes":"${base64}"}`;
+}
 
 const HEADERS = { accept: "application/json", "content-type": "application/json" };
 const TIMEOUT = 10_000; // ms, per request, body included
@@ -121,10 +140,100 @@ class ApiDriver {
     return this.#json(await this.#request("GET", checked(key)));
   }
 
-  async set(key, text, expiresAt) {
-    // The protocol takes seconds from now.
-    const query = expiresAt === null ? "" : `?expires=${remainingMs(expiresAt) / 1000}`;
-    await this.#request("PUT", checked(key), query, text);
+  // One of polykv's operations: POST base/?op=<op> with `body` (JSON text); its answer.
+  async #operate(op, body) {
+    const answer = this.#json(await this.#request("POST", "", `?op=${op}`, body));
+    if (answer === null || typeof answer !== "object") {
+      throw polykvError(
+        "ERR_POLYKV_BACKEND",
+        "API",
+        `POST ${this.#base}/?op=${op} answered ${answer === null ? "nothing (404)" : typeof answer}: the server does not speak polykv's operations (polykv/server does)`,
+      );
+    }
+    if (answer.refused) {
+      const { code, message } = answer.refused;
+      throw polykvError(code in CODES ? code : "ERR_POLYKV_BACKEND", "API", String(message), { verbatim: true });
+    }
+    return answer;
+  }
+
+  async set(key, stored, expiresAt, seconds, metadata) {
+    if (typeof stored === "string" && metadata === undefined) {
+      // polystore's PUT; the protocol takes seconds from now.
+      const query = expiresAt === null ? "" : `?expires=${secondsOf(expiresAt)}`;
+      await this.#request("PUT", checked(key), query, stored);
+      return;
+    }
+    const meta = metadata === undefined ? "" : `,"metadata":${metadata}`;
+    const expires = JSON.stringify(secondsOf(expiresAt));
+    await this.#operate(
+      "set",
+      `{"key":${JSON.stringify(checked(key))},"value":${wireText(stored)}${meta},"expires":${expires}}`,
+    );
+  }
+
+  async getRecord(key) {
+    const { value, metadata, expires } = await this.#operate("getRecord", JSON.stringify({ key: checked(key) }));
+    if (value === null || value === undefined) return null;
+    return { value, expiresAt: expires ?? null, metadata: metadata ?? undefined };
+  }
+
+  // The stored value's JSON text (what swap sends back to compare), null when missing.
+  async getRaw(key) {
+    const { value } = await this.#operate("getRecord", JSON.stringify({ key: checked(key) }));
+    return value === null || value === undefined ? null : JSON.stringify(value);
+  }
+
+  // The server's own cas(): it compares (JSON deep equality) and swaps on its store.
+  async swap(key, seen, next, expiresAt) {
+    const expected = seen === null ? "null" : wireText(seen);
+    const body = `{"key":${JSON.stringify(checked(key))},"expected":${expected},"next":${next === null ? "null" : wireText(next)}`;
+    // (undefined keeps the deadline: only lib/atomic.js's own increment and take ask
+    // for that, and this driver has both; the served store's default applies.)
+    const expires = expiresAt === undefined ? "" : `,"expires":${JSON.stringify(secondsOf(expiresAt))}`;
+    return (await this.#operate("cas", `${body}${expires}}`)).swapped === true;
+  }
+
+  async increment(key, by, expiresAt) {
+    return (await this.#operate("increment", JSON.stringify({ key: checked(key), by, expires: secondsOf(expiresAt) })))
+      .value;
+  }
+
+  async getAndDelete(key) {
+    return (await this.#operate("getAndDelete", JSON.stringify({ key: checked(key) }))).value ?? null;
+  }
+
+  async getMany(keys) {
+    return (await this.#operate("getMany", JSON.stringify({ keys: keys.map(checked) }))).values;
+  }
+
+  // One request per expiry (the facade gives every write of a setMany the same one).
+  async setMany(writes) {
+    const groups = new Map();
+    for (const [key, stored, expiresAt] of writes) {
+      const entry = `[${JSON.stringify(checked(key))},${stored === null ? "null" : wireText(stored)}]`;
+      groups.set(expiresAt, [...(groups.get(expiresAt) ?? []), entry]);
+    }
+    for (const [expiresAt, entries] of groups) {
+      const expires = JSON.stringify(secondsOf(expiresAt));
+      await this.#operate("setMany", `{"entries":[${entries.join(",")}],"expires":${expires}}`);
+    }
+  }
+
+  async delMany(keys) {
+    await this.#operate("delMany", JSON.stringify({ keys: keys.map(checked) }));
+  }
+
+  // A list() page is the served store's own list() page, cursor included.
+  async listPage(prefix, after, limit) {
+    const page = await this.#operate("list", JSON.stringify({ prefix, limit, cursor: after ?? undefined }));
+    const records = page.keys.map(({ name, expiration, metadata }) => [
+      name,
+      undefined,
+      typeof expiration === "number" ? expiration * 1000 : null,
+      metadata,
+    ]);
+    return { records, next: page.list_complete ? null : page.cursor };
   }
 
   async del(key) {

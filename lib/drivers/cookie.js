@@ -11,11 +11,19 @@
 // sub-second record before it can be read at all.
 //
 // Cookies that are not ours (not URI-encoded JSON) are skipped, never touched.
+//
+// `document.cookie` shows a cookie's name and value, never its expiry: a record's
+// deadline cannot be read back, so getWithMetadata() and list() report none, and an
+// increment() of an existing key rewrites it without its expiry. Cookies hold text
+// only: metadata and binary values ride in the value as lib/record.js's tagged
+// record (bytes as base64), within the 4 096 bytes a browser keeps per cookie.
 
 const { capabilities } = require("../contract.js");
 const { polykvError } = require("../errors.js");
 
-// Whole-second expiry kept by the browser, which drops expired cookies itself.
+// Whole-second expiry kept by the browser, which drops expired cookies itself. Not
+// atomic: other tabs and the server share the cookies (in this tab, increment and
+// getAndDelete are serialized by the facade).
 const CAPS = capabilities({ expiryMs: false, expiresItself: true });
 
 // Browsers ignore a cookie whose name and value exceed 4 096 bytes; we refuse it
@@ -93,13 +101,25 @@ class CookieDriver {
     cookieDocument().cookie = `${encodeURIComponent(key)}=; expires=${EPOCH}`;
   }
 
+  // The deadline is the browser's secret: reported as none (see above).
+  getRecord(key) {
+    const value = this.get(key);
+    return value === null ? null : { value, expiresAt: null };
+  }
+
+  // One read of document.cookie for every key.
+  getMany(keys) {
+    const cookies = readCookies();
+    return keys.map((key) => cookies.get(key) ?? null);
+  }
+
   has(key) {
     return readCookies().has(key);
   }
 
   // The browser drops expired cookies itself: nothing to prune.
   *iterate(prefix = "") {
-    for (const entry of readCookies()) if (entry[0].startsWith(prefix)) yield entry;
+    for (const [key, value] of readCookies()) if (key.startsWith(prefix)) yield [key, value, null];
   }
 
   clear(prefix = "") {

@@ -11,9 +11,11 @@
 // hold is refused with a TypeError naming the key.
 
 const { capabilities } = require("../contract.js");
-const { openEnvelope, isExpiredEnvelope } = require("../rules.js");
+const { openEnvelope, isExpiredEnvelope, isLive } = require("../rules.js");
 
-// Not atomic: other tabs share the database and localForage has no transactions to offer.
+// Not atomic: other tabs share the database and localForage has no transactions to
+// offer (in this tab, increment and getAndDelete are serialized by the facade).
+// Metadata and binary values ride in the value as lib/record.js's tagged record.
 const CAPS = capabilities({});
 
 class ForageDriver {
@@ -46,6 +48,11 @@ class ForageDriver {
     return openEnvelope(await this.#forage.getItem(key));
   }
 
+  async getRecord(key) {
+    const data = await this.#forage.getItem(key);
+    return isLive(data) ? { value: data.value, expiresAt: data.expires ?? null } : null;
+  }
+
   async set(key, text, expiresAt) {
     await this.#forage.setItem(key, { expires: expiresAt, value: JSON.parse(text) });
   }
@@ -59,7 +66,10 @@ class ForageDriver {
   }
 
   async *iterate(prefix = "") {
-    yield* await this.entries(prefix);
+    const now = Date.now();
+    for (const [key, data] of await this.#scan(prefix)) {
+      if (isLive(data, now)) yield [key, data.value, data.expires ?? null];
+    }
   }
 
   async entries(prefix = "") {

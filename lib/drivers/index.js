@@ -10,7 +10,8 @@ module.exports = [
   require("./redis-native.js"), // redis:// and rediss:// URLs: the native backend
   require("./redis.js"), // node-redis and ioredis clients
   require("./sqlite.js"), // sqlite: URLs (native) and SQLite database objects
-  require("./postgres.js"), // pg Client or Pool
+  require("./mysql.js"), // mysql2 / mariadb clients, mysql:// URLs; before pg: they have query() too
+  require("./postgres.js"), // pg Client or Pool, postgres:// URLs
   require("./etcd.js"),
   require("./level.js"),
   require("./cloudflare.js"),

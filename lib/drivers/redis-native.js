@@ -41,7 +41,7 @@
 const net = require("node:net");
 const tls = require("node:tls");
 const { readFileSync } = require("node:fs");
-const native = require("../../native.js");
+const { addon } = require("../addon.js");
 const { capabilities } = require("../contract.js");
 const { decode } = require("../json.js");
 const { polykvError } = require("../errors.js");
@@ -485,7 +485,7 @@ class RedisNativeDriver {
       : net.connect({ host, port, onread });
     this.#socket = socket;
     this.#open = false;
-    this.#decoder = new native.RespDecoder();
+    this.#decoder = new (addon(TYPE).RespDecoder)();
     const late = `no connection within ${CONNECT_TIMEOUT} ms`;
     const connect = setTimeout(() => this.#connectFailed(socket, late), CONNECT_TIMEOUT);
     const replies = setInterval(() => this.#checkDeadlines(socket), CHECK_EVERY);
@@ -713,4 +713,10 @@ class RedisNativeDriver {
   }
 }
 
-module.exports = { name: TYPE, test: isRedisUrl, create: (url) => new RedisNativeDriver(url) };
+// The addon reads the replies: without one, kv("redis://…") is refused at once, with the reason.
+function create(url) {
+  addon(TYPE);
+  return new RedisNativeDriver(url);
+}
+
+module.exports = { name: TYPE, test: isRedisUrl, create };

@@ -7,10 +7,15 @@
 //     kv("sqlite:")  the zero-config default: $POLYKV_SQLITE_PATH, else ./.polykv/store.db
 // - a SQLite database object (better-sqlite3, node:sqlite DatabaseSync, bun:sqlite),
 //   recognised by its `prepare()` and `exec()`, runs the same SQL through that object.
+// A binary value is a BLOB in the value column (`typeof(value) = 'blob'`; JSON stays
+// TEXT, so polystore reads every record it could write); metadata rides in polykv's
+// tagged record (lib/record.js).
 
 const path = require("node:path");
+const { addon } = require("../addon.js");
 const { prefixEnd } = require("../rules.js");
-const { NativeDriver, PAGE } = require("../native-store.js");
+const { capabilities } = require("../contract.js");
+const { BatchingDriver, NativeDriver, PAGE } = require("../native-store.js");
 const { decode } = require("../json.js");
 
 const DEFAULT_PATH = path.join(".polykv", "store.db");
@@ -39,11 +44,31 @@ function test(input) {
 
 function create(input) {
   if (typeof input !== "string") return new SqliteClient(input);
-  const { NativeStore } = require("../../native.js");
-  return new NativeDriver("SQLITE", NativeStore.sqlite(sqlitePath(input)));
+  const { NativeStore } = addon("SQLITE");
+  // Group commit: the writes of one tick are one transaction (lib/native-store.js).
+  return new BatchingDriver("SQLITE", NativeStore.sqlite(sqlitePath(input)), NativeDriver.BYTES_CAPS);
 }
 
 const LIVE = "(expires_at IS NULL OR expires_at > ?)";
+// The same promises as the native store: a write transaction is atomic across processes.
+const CLIENT_CAPS = capabilities({ ordered: true, atomic: true, bytes: true });
+
+/** A value as the database returned it: JSON text parsed, a BLOB (Buffer or Uint8Array) kept. */
+function open(key, value) {
+  if (value === undefined || value === null) return null;
+  return typeof value === "object" ? value : decode("SQLITE", key, String(value));
+}
+
+/** What to bind for a stored form: text as it is, bytes as a Buffer (which every client binds as a BLOB). */
+function bind(stored) {
+  if (typeof stored === "string" || stored === null || typeof Buffer !== "function") return stored;
+  return Buffer.isBuffer(stored) ? stored : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
+}
+
+/** A deadline as the database returned it (polystore may have written a fraction): whole ms or null. */
+function deadlineOf(value) {
+  return value === null || value === undefined ? null : Math.ceil(Number(value));
+}
 
 /**
  * The same store over the user's own database object. Statements are prepared once
@@ -52,14 +77,15 @@ const LIVE = "(expires_at IS NULL OR expires_at > ?)";
  */
 class SqliteClient {
   type = "SQLITE";
-  caps = NativeDriver.CAPS; // the same table, the same promises (a write transaction is atomic across processes)
+  caps = CLIENT_CAPS;
   #db;
   #statements = new Map();
 
   constructor(db) {
     this.#db = db;
     db.exec("CREATE TABLE IF NOT EXISTS kv (id TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER)");
-    db.exec("CREATE INDEX IF NOT EXISTS idx_kv_expires_at ON kv (expires_at)");
+    // Partial, as the native store's (src/backend/sqlite.rs): a record without a deadline costs no index write.
+    db.exec("CREATE INDEX IF NOT EXISTS idx_kv_expires_at ON kv (expires_at) WHERE expires_at IS NOT NULL");
   }
 
   #sql(text) {
@@ -73,13 +99,18 @@ class SqliteClient {
 
   get(key) {
     const row = this.#sql(`SELECT value FROM kv WHERE id = ? AND ${LIVE}`).get(key, Date.now());
-    return row ? decode("SQLITE", key, String(row.value)) : null;
+    return row ? open(key, row.value) : null;
   }
 
-  set(key, text, expiresAt) {
+  getRecord(key) {
+    const row = this.#sql(`SELECT value, expires_at FROM kv WHERE id = ? AND ${LIVE}`).get(key, Date.now());
+    return row ? { value: open(key, row.value), expiresAt: deadlineOf(row.expires_at) } : null;
+  }
+
+  set(key, stored, expiresAt) {
     this.#sql(
       "INSERT INTO kv (id, value, expires_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
-    ).run(key, text, expiresAt);
+    ).run(key, bind(stored), expiresAt);
   }
 
   del(key) {
@@ -90,22 +121,107 @@ class SqliteClient {
     return Boolean(this.#sql(`SELECT 1 AS found FROM kv WHERE id = ? AND ${LIVE}`).get(key, Date.now()));
   }
 
+  /** The record as stored: JSON text or a BLOB's bytes; null when missing or expired. */
+  getRaw(key) {
+    const row = this.#sql(`SELECT value FROM kv WHERE id = ? AND ${LIVE}`).get(key, Date.now());
+    return row ? row.value : null;
+  }
+
+  /** One statement each, as the native store (src/backend/sqlite.rs): atomic on its own. */
+  swap(key, seen, next, expiresAt) {
+    const now = Date.now();
+    if (seen === null && next === null) {
+      return !this.#sql(`SELECT 1 AS found FROM kv WHERE id = ? AND ${LIVE}`).get(key, now);
+    }
+    let result;
+    if (seen === null) {
+      result = this.#sql(
+        "INSERT INTO kv (id, value, expires_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?",
+      ).run(key, bind(next), expiresAt ?? null, now);
+    } else if (next === null) {
+      result = this.#sql(`DELETE FROM kv WHERE id = ? AND value = ? AND ${LIVE}`).run(key, bind(seen), now);
+    } else if (expiresAt === undefined) {
+      result = this.#sql(`UPDATE kv SET value = ? WHERE id = ? AND value = ? AND ${LIVE}`).run(
+        bind(next),
+        key,
+        bind(seen),
+        now,
+      );
+    } else {
+      result = this.#sql(`UPDATE kv SET value = ?, expires_at = ? WHERE id = ? AND value = ? AND ${LIVE}`).run(
+        bind(next),
+        expiresAt,
+        key,
+        bind(seen),
+        now,
+      );
+    }
+    return Number(result.changes) > 0;
+  }
+
+  /** One statement: DELETE … RETURNING. */
+  getAndDelete(key) {
+    const row = this.#sql(`DELETE FROM kv WHERE id = ? AND ${LIVE} RETURNING value`).get(key, Date.now());
+    return row ? open(key, row.value) : null;
+  }
+
+  // `work` inside one transaction: committed when it returns, rolled back when it throws.
+  #transaction(begin, work) {
+    this.#db.exec(begin);
+    let result;
+    try {
+      result = work();
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+    this.#db.exec("COMMIT");
+    return result;
+  }
+
+  /** One read transaction: the values from one snapshot. */
+  getMany(keys) {
+    const select = this.#sql(`SELECT value FROM kv WHERE id = ? AND ${LIVE}`);
+    const now = Date.now();
+    return this.#transaction("BEGIN", () =>
+      keys.map((key) => {
+        const row = select.get(key, now);
+        return row ? open(key, row.value) : null;
+      }),
+    );
+  }
+
+  /** One write transaction: all or nothing. */
+  setMany(writes) {
+    this.#transaction("BEGIN IMMEDIATE", () => {
+      for (const [key, stored, expiresAt] of writes) {
+        if (stored === null) this.del(key);
+        else this.set(key, stored, expiresAt);
+      }
+    });
+  }
+
+  delMany(keys) {
+    this.#transaction("BEGIN IMMEDIATE", () => {
+      for (const key of keys) this.del(key);
+    });
+  }
+
   // One page of rows in key order: a primary-key range scan, never LIKE.
   #page(prefix, after, limit, values) {
     const upper = prefixEnd(prefix);
     const exclusive = after !== null && after >= prefix;
-    const sql = `SELECT id${values ? ", value" : ""} FROM kv WHERE id ${exclusive ? ">" : ">="} ?${upper === null ? "" : " AND id < ?"} AND ${LIVE} ORDER BY id LIMIT ?`;
+    const sql = `SELECT id${values ? ", value, expires_at" : ""} FROM kv WHERE id ${exclusive ? ">" : ">="} ?${upper === null ? "" : " AND id < ?"} AND ${LIVE} ORDER BY id LIMIT ?`;
     const args = [exclusive ? after : prefix];
     if (upper !== null) args.push(upper);
     args.push(Date.now(), limit);
     return this.#sql(sql).all(...args);
   }
 
-  *iterate(prefix = "") {
-    let after = null;
+  *iterate(prefix = "", after = null) {
     for (;;) {
       const rows = this.#page(prefix, after, PAGE, true);
-      for (const row of rows) yield [row.id, decode("SQLITE", row.id, String(row.value))];
+      for (const row of rows) yield [row.id, open(row.id, row.value), deadlineOf(row.expires_at)];
       if (rows.length < PAGE) return;
       after = rows[rows.length - 1].id;
     }

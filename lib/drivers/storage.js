@@ -8,13 +8,23 @@
 // (without a prefix it empties the storage, as polystore does).
 //
 // Web Storage is synchronous, so every method here is too; the facade wraps them.
+// It holds only text: metadata and binary values ride in the value as lib/record.js's
+// tagged record (bytes as base64), and a storage holds about 5 million characters
+// per origin in all (browsers' quota; jsdom's too), so a value is at most a few MB.
 
 const { capabilities } = require("../contract.js");
 const { polykvError } = require("../errors.js");
-const { envelopeText, openEnvelopeText, isExpiredText } = require("../rules.js");
+const { envelopeText, openEnvelopeText, isExpiredText, isLive, parseStored } = require("../rules.js");
 
-// Not atomic: another tab shares the storage and nothing locks it.
+// Not atomic: another tab shares the storage and nothing locks it (in this tab,
+// increment and getAndDelete are serialized by the facade).
 const CAPS = capabilities({});
+
+// The live record in an item's text, with its deadline; null when missing, expired or not ours.
+function recordOf(text, now) {
+  const data = parseStored(text);
+  return isLive(data, now) ? { value: data.value, expiresAt: data.expires ?? null } : null;
+}
 
 class StorageDriver {
   type = "STORAGE";
@@ -60,6 +70,10 @@ class StorageDriver {
     this.#storage.removeItem(key);
   }
 
+  getRecord(key) {
+    return recordOf(this.#storage.getItem(key), Date.now());
+  }
+
   has(key) {
     return this.get(key) !== null;
   }
@@ -67,8 +81,8 @@ class StorageDriver {
   *iterate(prefix = "") {
     const now = Date.now();
     for (const name of this.#names(prefix)) {
-      const value = openEnvelopeText(this.#storage.getItem(name), now);
-      if (value !== null) yield [name, value];
+      const record = recordOf(this.#storage.getItem(name), now);
+      if (record !== null) yield [name, record.value, record.expiresAt];
     }
   }
 

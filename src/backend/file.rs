@@ -20,7 +20,7 @@
 //!   silently replaced by an empty store.
 
 use super::fsutil;
-use super::{Backend, Change, Entry};
+use super::{text_only, Backend, Change, Entry, Outcomes, Record, Update, Value, ValueRef};
 use crate::core::envelope::{check_value, is_live_at, now_ms, write_envelope, write_json_string, Envelope};
 
 use crate::core::error::{Error, ErrorKind, Result};
@@ -84,6 +84,13 @@ impl Slot {
             Some(range) if !self.is_expired(now) => Some(&self.line[range.clone()]),
             _ => None,
         }
+    }
+
+    fn live_record(&self, now: i64) -> Option<Record> {
+        self.live_value(now).map(|value| Record {
+            value: Value::Text(value.to_owned()),
+            expires_at: self.expires,
+        })
     }
 }
 
@@ -308,8 +315,12 @@ impl JsonFile {
 }
 
 /// The JS side sends JSON.stringify output; check anyway: one bad write would make
-/// the whole file unreadable.
-fn checked_slot(key: &str, value: &str, expires_at: Option<i64>) -> Result<Slot> {
+/// the whole file unreadable. Bytes are refused: the file holds JSON text only (the
+/// JS side stores them as base64 in a tagged record).
+fn checked_slot(key: &str, value: ValueRef<'_>, expires_at: Option<i64>) -> Result<Slot> {
+    let ValueRef::Text(value) = value else {
+        return Err(text_only(NAME, key));
+    };
     check_value(value).map_err(|e| {
         Error::new(
             ErrorKind::Value,
@@ -357,13 +368,9 @@ fn render_document(slots: &BTreeMap<String, Slot>) -> String {
 }
 
 impl Backend for JsonFile {
-    fn get(&mut self, key: &str) -> Result<Option<String>> {
+    fn get_record(&mut self, key: &str) -> Result<Option<Record>> {
         self.refresh()?;
-        Ok(self
-            .slots
-            .get(key)
-            .and_then(|slot| slot.live_value(now_ms()))
-            .map(str::to_owned))
+        Ok(self.slots.get(key).and_then(|slot| slot.live_record(now_ms())))
     }
 
     fn has(&mut self, key: &str) -> Result<bool> {
@@ -371,7 +378,21 @@ impl Backend for JsonFile {
         Ok(self.slots.get(key).and_then(|slot| slot.live_value(now_ms())).is_some())
     }
 
-    fn set(&mut self, key: &str, value: &str, expires_at: Option<i64>) -> Result<()> {
+    fn get_many(&mut self, keys: &[String]) -> Result<Vec<Option<Value>>> {
+        self.refresh()?;
+        let now = now_ms();
+        Ok(keys
+            .iter()
+            .map(|key| {
+                self.slots
+                    .get(key)
+                    .and_then(|slot| slot.live_value(now))
+                    .map(|value| Value::Text(value.to_owned()))
+            })
+            .collect())
+    }
+
+    fn set(&mut self, key: &str, value: ValueRef<'_>, expires_at: Option<i64>) -> Result<()> {
         let slot = checked_slot(key, value, expires_at)?;
         self.write_locked(|slots| {
             slots.insert(key.to_owned(), slot);
@@ -383,30 +404,39 @@ impl Backend for JsonFile {
         self.write_locked(|slots| slots.remove(key).is_some())
     }
 
-    /// A whole batch in one locked rewrite (the JS driver batches the writes made in
-    /// the same tick): many concurrent writers cost one rename, not one each.
+    /// A whole batch in one locked rewrite; one bad write and nothing is written.
     fn write_many(&mut self, writes: Vec<Change>) -> Result<()> {
         let mut changes = Vec::with_capacity(writes.len());
         for write in writes {
             let slot = match &write.value {
-                Some(value) => Some(checked_slot(&write.key, value, write.expires_at)?),
+                Some(value) => Some(checked_slot(&write.key, value.as_ref(), write.expires_at)?),
                 None => None,
             };
             changes.push((write.key, slot));
         }
-        self.write_locked(|slots| {
-            let mut changed = false;
-            for (key, slot) in changes {
-                changed |= match slot {
-                    Some(slot) => {
-                        slots.insert(key, slot);
-                        true
+        self.apply(changes)
+    }
+
+    /// The writes of one tick (the JS driver batches them) in one locked rewrite:
+    /// many concurrent writers cost one rename, not one each. A bad write fails alone.
+    fn write_group(&mut self, writes: Vec<Change>) -> Result<Outcomes> {
+        let mut changes = Vec::with_capacity(writes.len());
+        let mut outcomes = Vec::with_capacity(writes.len());
+        for write in writes {
+            match &write.value {
+                Some(value) => match checked_slot(&write.key, value.as_ref(), write.expires_at) {
+                    Ok(slot) => changes.push((write.key, Some(slot))),
+                    Err(error) => {
+                        outcomes.push(Some(error));
+                        continue;
                     }
-                    None => slots.remove(&key).is_some(),
-                };
+                },
+                None => changes.push((write.key, None)),
             }
-            changed
-        })
+            outcomes.push(None);
+        }
+        self.apply(changes)?;
+        Ok(outcomes)
     }
 
     fn scan(&mut self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<Entry>> {
@@ -420,7 +450,7 @@ impl Backend for JsonFile {
             .slots
             .range::<str, _>((start, Bound::Unbounded))
             .take_while(|(key, _)| key.starts_with(prefix))
-            .filter_map(|(key, slot)| slot.live_value(now).map(|value| (key.clone(), value.to_owned())))
+            .filter_map(|(key, slot)| slot.live_record(now).map(|record| (key.clone(), record)))
             .take(limit)
             .collect())
     }
@@ -442,6 +472,29 @@ impl Backend for JsonFile {
         })
     }
 
+    /// Under the file's lock, on the freshest records.
+    fn update(&mut self, key: &str, change: &mut dyn FnMut(Option<&Record>) -> Update) -> Result<()> {
+        let mut failed = None;
+        self.write_locked(|slots| {
+            let current = slots.get(key).and_then(|slot| slot.live_record(now_ms()));
+            match change(current.as_ref()) {
+                Update::Keep => false,
+                Update::Delete => slots.remove(key).is_some(),
+                Update::Put(value, expires_at) => match checked_slot(key, value.as_ref(), expires_at) {
+                    Ok(slot) => {
+                        slots.insert(key.to_owned(), slot);
+                        true
+                    }
+                    Err(error) => {
+                        failed = Some(error);
+                        false
+                    }
+                },
+            }
+        })?;
+        failed.map_or(Ok(()), Err)
+    }
+
     fn close(&mut self) -> Result<()> {
         self.folder = None;
         self.slots.clear();
@@ -449,9 +502,29 @@ impl Backend for JsonFile {
     }
 }
 
+impl JsonFile {
+    /// Applies checked changes in order, in one locked rewrite.
+    fn apply(&mut self, changes: Vec<(String, Option<Slot>)>) -> Result<()> {
+        self.write_locked(|slots| {
+            let mut changed = false;
+            for (key, slot) in changes {
+                changed |= match slot {
+                    Some(slot) => {
+                        slots.insert(key, slot);
+                        true
+                    }
+                    None => slots.remove(&key).is_some(),
+                };
+            }
+            changed
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::testing::{t, text};
 
     fn temp_file(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("polykv-file-{}-{name}", std::process::id()));
@@ -464,22 +537,22 @@ mod tests {
         let path = temp_file("create");
         let mut file = JsonFile::open(path.to_str().unwrap(), false).unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "{}");
-        assert_eq!(file.get("a").unwrap(), None);
+        assert_eq!(text(file.get("a").unwrap()), None);
     }
 
     #[test]
     fn writes_the_contract_format_and_reads_it_back() {
         let path = temp_file("format");
         let mut file = JsonFile::open(path.to_str().unwrap(), false).unwrap();
-        file.set("b", "{\"n\":1}", None).unwrap();
-        file.set("a", "\"x\"", Some(4_000_000_000_000)).unwrap();
+        file.set("b", t("{\"n\":1}"), None).unwrap();
+        file.set("a", t("\"x\""), Some(4_000_000_000_000)).unwrap();
         let doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(
             doc,
             serde_json::json!({"a": {"expires": 4_000_000_000_000i64, "value": "x"}, "b": {"expires": null, "value": {"n": 1}}})
         );
         let mut again = JsonFile::open(path.to_str().unwrap(), false).unwrap();
-        assert_eq!(again.get("b").unwrap().as_deref(), Some("{\"n\":1}"));
+        assert_eq!(text(again.get("b").unwrap()).as_deref(), Some("{\"n\":1}"));
         assert_eq!(again.scan_keys("", None, 10).unwrap(), ["a", "b"]);
     }
 
@@ -488,10 +561,10 @@ mod tests {
         let path = temp_file("two");
         let mut one = JsonFile::open(path.to_str().unwrap(), false).unwrap();
         let mut two = JsonFile::open(path.to_str().unwrap(), false).unwrap();
-        one.set("a", "1", None).unwrap();
-        assert_eq!(two.get("a").unwrap().as_deref(), Some("1"));
-        two.set("b", "2", None).unwrap();
-        one.set("c", "3", None).unwrap(); // must not drop "b"
+        one.set("a", t("1"), None).unwrap();
+        assert_eq!(text(two.get("a").unwrap()).as_deref(), Some("1"));
+        two.set("b", t("2"), None).unwrap();
+        one.set("c", t("3"), None).unwrap(); // must not drop "b"
         assert_eq!(two.scan_keys("", None, 10).unwrap(), ["a", "b", "c"]);
         two.del("a").unwrap();
         assert!(!one.has("a").unwrap());
@@ -501,9 +574,9 @@ mod tests {
     fn expired_records_are_invisible_and_pruned() {
         let path = temp_file("expiry");
         let mut file = JsonFile::open(path.to_str().unwrap(), false).unwrap();
-        file.set("old", "1", Some(now_ms() - 1)).unwrap();
-        file.set("new", "1", None).unwrap();
-        assert_eq!(file.get("old").unwrap(), None);
+        file.set("old", t("1"), Some(now_ms() - 1)).unwrap();
+        file.set("new", t("1"), None).unwrap();
+        assert_eq!(text(file.get("old").unwrap()), None);
         assert_eq!(file.scan_keys("", None, 10).unwrap(), ["new"]);
         file.prune().unwrap();
         assert!(!fs::read_to_string(&path).unwrap().contains("old"));
@@ -519,9 +592,9 @@ mod tests {
         )
         .unwrap();
         let mut file = JsonFile::open(path.to_str().unwrap(), false).unwrap();
-        assert_eq!(file.get("k").unwrap().as_deref(), Some("[1, 2]"));
-        assert_eq!(file.get("junk").unwrap(), None);
-        file.set("z", "0", None).unwrap();
+        assert_eq!(text(file.get("k").unwrap()).as_deref(), Some("[1, 2]"));
+        assert_eq!(text(file.get("junk").unwrap()), None);
+        file.set("z", t("0"), None).unwrap();
         assert!(fs::read_to_string(&path).unwrap().contains("\"junk\":5"));
     }
 
@@ -547,10 +620,10 @@ mod tests {
     fn a_batch_is_one_rewrite_applied_in_order() {
         let path = temp_file("batch");
         let mut file = JsonFile::open(path.to_str().unwrap(), false).unwrap();
-        file.set("gone", "0", None).unwrap();
+        file.set("gone", t("0"), None).unwrap();
         let write = |key: &str, value: Option<&str>| Change {
             key: key.into(),
-            value: value.map(Into::into),
+            value: value.map(|text| Value::Text(text.into())),
             expires_at: None,
         };
         file.write_many(vec![
@@ -569,7 +642,22 @@ mod tests {
             .write_many(vec![write("c", Some("4")), write("d", Some("{bad"))])
             .unwrap_err();
         assert!(error.to_string().contains("\"d\" is not JSON text"), "{error}");
-        assert_eq!(file.get("c").unwrap(), None, "a bad batch writes nothing");
+        assert_eq!(text(file.get("c").unwrap()), None, "a bad batch writes nothing");
+    }
+
+    #[test]
+    fn keeps_the_atomic_contract_and_refuses_bytes() {
+        let path = temp_file("atomic");
+        let mut file = JsonFile::open(path.to_str().unwrap(), false).unwrap();
+        crate::backend::testing::check_atomic_contract(&mut file, false);
+        let error = file.set("b", ValueRef::Bytes(b"x"), None).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Value, "{error}");
+        let mut other = JsonFile::open(path.to_str().unwrap(), false).unwrap();
+        assert_eq!(
+            other.increment("n", 1.0, None).unwrap(),
+            Some(4.5),
+            "sees the other handle's writes"
+        );
     }
 
     #[test]
@@ -577,7 +665,7 @@ mod tests {
         let path = temp_file("scan");
         let mut file = JsonFile::open(path.to_str().unwrap(), false).unwrap();
         for key in ["p:1", "p:2", "p:3", "p;", "q"] {
-            file.set(key, "1", None).unwrap();
+            file.set(key, t("1"), None).unwrap();
         }
         assert_eq!(file.scan_keys("p:", None, 2).unwrap(), ["p:1", "p:2"]);
         assert_eq!(file.scan_keys("p:", Some("p:2"), 2).unwrap(), ["p:3"]);

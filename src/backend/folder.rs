@@ -2,14 +2,21 @@
 //! `encodeURIComponent(fullKey)` with `*` also written `%2A`, plus `.json`, and it
 //! holds `{ "expires": <unix ms or null>, "value": … }` — polystore's folder format.
 //!
+//! - A binary value is a record file too, holding the raw bytes after a one-line
+//!   header: `\0polykv:bytes:<expires ms or null>\n<bytes>`. JSON text never starts
+//!   with a NUL, so the first byte tells the two apart and JSON records stay exactly
+//!   as polystore writes them (polystore cannot read a bytes record).
 //! - The encoding turns `/`, `\`, NUL and `%` into `%XX`, and the `.json` suffix
 //!   means a name is never `.` or `..`: no key can name a path outside the folder.
+//! - Every write holds an exclusive advisory lock (`flock` on the folder), so a
+//!   read-modify-write (`update`: cas, increment, getAndDelete) is atomic across
+//!   processes. Reads take no lock: a record is replaced by a rename.
 //! - Replacing a record writes a temp file in the folder and renames it over the
 //!   record, so a crash never leaves a torn record (a new small record is created in
-//!   place, see `set`). Temp files (`.polykv-<random>.tmp`) are created exclusively,
-//!   never through a symlink (`fsutil`), and keep the replaced record's mode and
-//!   owner; readers skip them. A writer holds an `flock` on its temp file, so those a
-//!   crash left behind (unlocked, older than [`STALE_TEMP`]) are swept at open.
+//!   place, see `write_file`). Temp files (`.polykv-<random>.tmp`) are created
+//!   exclusively, never through a symlink (`fsutil`), and keep the replaced record's
+//!   mode and owner; readers skip them. A writer holds an `flock` on its temp file, so
+//!   those a crash left behind (unlocked, older than [`STALE_TEMP`]) are swept at open.
 //! - A symlink at a record's name is not followed (it reads as missing, is not
 //!   listed, and a `set` replaces the link itself), unless the URL opts in with
 //!   `?symlinks=follow`.
@@ -18,8 +25,8 @@
 //!   `clear()`.
 
 use super::fsutil;
-use super::{Backend, Entry};
-use crate::core::envelope::{check_value, envelope_text, now_ms, Envelope};
+use super::{Backend, Change, Entry, Record, Update, Value, ValueRef};
+use crate::core::envelope::{check_value, envelope_text, is_live_at, now_ms, Envelope};
 use crate::core::error::{Error, ErrorKind, Result};
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -28,10 +35,12 @@ use std::time::{Duration, SystemTime};
 
 const NAME: &str = "FOLDER";
 const SUFFIX: &str = ".json";
-/// Records up to this size are written in one `write` (see `set`).
+/// Records up to this size are written in one `write` (see `write_file`).
 const ONE_PAGE: usize = 4096;
 /// Longest file name Linux filesystems accept, in bytes.
 const MAX_NAME: usize = 255;
+/// How a bytes record starts; the deadline and a newline follow.
+const BYTES_MAGIC: &[u8] = b"\0polykv:bytes:";
 /// Temp files start with this (older versions named them `.polykv-<pid>-<n>.tmp`).
 const TEMP_STEM: &str = ".polykv-";
 /// A temp file no writer holds and this old was left by a crash: `open` removes it.
@@ -41,7 +50,9 @@ pub const STALE_TEMP: Duration = Duration::from_secs(60);
 #[derive(Debug)]
 pub struct Folder {
     dir: PathBuf,
-    closed: bool,
+    /// The folder itself, opened once: its `flock` serialises writers across
+    /// processes. `None` once closed.
+    handle: Option<File>,
     /// Read and write records through symlinks (the URL's `?symlinks=follow`).
     follow: bool,
     /// The sorted keys of the scan in progress (its prefix and keys), so paging a big
@@ -104,10 +115,17 @@ impl Folder {
                 format!("\"{path}\" is not a folder"),
             ));
         }
+        let handle = File::open(&dir).map_err(|e| {
+            Error::new(
+                ErrorKind::Client,
+                NAME,
+                format!("cannot open the folder \"{path}\": {e}"),
+            )
+        })?;
         sweep_stale_temps(&dir);
         Ok(Folder {
             dir,
-            closed: false,
+            handle: Some(handle),
             follow,
             listing: None,
         })
@@ -118,7 +136,7 @@ impl Folder {
     }
 
     fn check_open(&self) -> Result<()> {
-        if self.closed {
+        if self.handle.is_none() {
             return Err(Error::new(
                 ErrorKind::Closed,
                 NAME,
@@ -154,9 +172,9 @@ impl Folder {
     }
 
     /// Reads a record file: `Ok(None)` when it is missing or not a record of ours.
-    fn read(&self, path: &Path) -> Result<Option<Envelope>> {
-        let text = match fsutil::read_text(path, self.follow) {
-            Ok(text) => text,
+    fn read(&self, path: &Path) -> Result<Option<Record>> {
+        let mut bytes = match fsutil::read_bytes(path, self.follow) {
+            Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             // A symlink the user did not opt in to follow is not one of our records.
             Err(e) if fsutil::is_symlink_refusal(&e) => return Ok(None),
@@ -168,25 +186,143 @@ impl Folder {
                 ))
             }
         };
-        if text.is_empty() {
+        if bytes.is_empty() {
             return Ok(None); // being created right now, or a create that never got its write
         }
-        Envelope::parse(&text).map_err(|e| {
+        let corrupt = |why: String| {
             Error::new(
                 ErrorKind::Corrupt,
                 NAME,
-                format!("cannot read \"{}\": the file is not valid JSON ({e})", path.display()),
+                format!("cannot read \"{}\": {why}", path.display()),
             )
-        })
+        };
+        if bytes.starts_with(BYTES_MAGIC) {
+            let header = bytes[BYTES_MAGIC.len()..].iter().position(|&b| b == b'\n').map(|end| {
+                (
+                    BYTES_MAGIC.len() + end,
+                    &bytes[BYTES_MAGIC.len()..BYTES_MAGIC.len() + end],
+                )
+            });
+            let (end, expires_at) = match header {
+                Some((end, b"null")) => (end, None),
+                Some((end, digits)) => match std::str::from_utf8(digits).ok().and_then(|d| d.parse().ok()) {
+                    Some(ms) => (end, Some(ms)),
+                    None => return Err(corrupt("the bytes record's header is damaged".into())),
+                },
+                None => return Err(corrupt("the bytes record's header is cut short".into())),
+            };
+            bytes.drain(..=end);
+            return Ok(Some(Record {
+                value: Value::Bytes(bytes),
+                expires_at,
+            }));
+        }
+        let text = String::from_utf8(bytes).map_err(|_| corrupt("the file is not UTF-8 text".into()))?;
+        let envelope = Envelope::parse(&text).map_err(|e| corrupt(format!("the file is not valid JSON ({e})")))?;
+        Ok(envelope.map(|envelope| Record {
+            expires_at: envelope.expires,
+            value: Value::Text(Box::<str>::from(envelope.value).into_string()),
+        }))
     }
 
-    fn live(&self, key: &str) -> Result<Option<Envelope>> {
+    /// Runs `work` holding the folder's lock.
+    fn locked<T>(&mut self, work: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.check_open()?;
+        if let Some(Err(e)) = self.handle.as_ref().map(File::lock) {
+            return Err(Error::new(
+                ErrorKind::Backend,
+                NAME,
+                format!("cannot lock the folder \"{}\": {e}", self.shown()),
+            ));
+        }
+        let result = work(self);
+        if let Some(handle) = &self.handle {
+            let _ = handle.unlock();
+        }
+        result
+    }
+
+    /// Writes the record file for `key` (the lock held).
+    fn write_record(&mut self, key: &str, value: ValueRef<'_>, expires_at: Option<i64>) -> Result<()> {
         let path = self.file_for(key)?;
-        Ok(self.read(&path)?.filter(|record| record.is_live(now_ms())))
+        let content = match value {
+            ValueRef::Text(text) => {
+                check_value(text).map_err(|e| {
+                    Error::new(
+                        ErrorKind::Value,
+                        NAME,
+                        format!("the value for key \"{key}\" is not JSON text: {e}"),
+                    )
+                })?;
+                envelope_text(text, expires_at).into_bytes()
+            }
+            ValueRef::Bytes(bytes) => {
+                let deadline = expires_at.map_or_else(|| "null".to_string(), |ms| ms.to_string());
+                let mut content = Vec::with_capacity(BYTES_MAGIC.len() + deadline.len() + 1 + bytes.len());
+                content.extend_from_slice(BYTES_MAGIC);
+                content.extend_from_slice(deadline.as_bytes());
+                content.push(b'\n');
+                content.extend_from_slice(bytes);
+                content
+            }
+        };
+        self.write_file(&path, &content)
+    }
+
+    fn write_file(&self, path: &Path, content: &[u8]) -> Result<()> {
+        let fail = |e: io::Error| {
+            Error::new(
+                ErrorKind::Backend,
+                NAME,
+                format!("cannot write \"{}\": {e}", path.display()),
+            )
+        };
+        // A new key of at most one page: create the record itself, exclusively, and
+        // write it in one call. Readers (and a crash) can only see no file, an empty
+        // file (read as missing, as polystore does) or the whole record, since a write
+        // of one page at offset 0 is not split; it saves the rename, a third of a write.
+        if content.len() <= ONE_PAGE {
+            match File::options().write(true).create_new(true).open(path) {
+                Ok(mut file) => {
+                    return file.write_all(content).map_err(|e| {
+                        let _ = fs::remove_file(path);
+                        fail(e)
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(fail(e)),
+            }
+        }
+        // Replacing a record (or a big one): a temp file renamed over it, so the old
+        // record stays whole until the new one is. With `follow`, a link's target is
+        // the record replaced; otherwise the rename replaces the link itself.
+        let target = match self.follow {
+            true => fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            false => path.to_path_buf(),
+        };
+        replace(&target, content).map_err(fail)
+    }
+
+    fn remove_record(&self, key: &str) -> Result<()> {
+        let path = self.file_for(key)?;
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::new(
+                ErrorKind::Backend,
+                NAME,
+                format!("cannot delete \"{}\": {e}", path.display()),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn live(&self, key: &str) -> Result<Option<Record>> {
+        let path = self.file_for(key)?;
+        let now = now_ms();
+        Ok(self.read(&path)?.filter(|record| is_live_at(record.expires_at, now)))
     }
 
     /// Our keys in the folder, with their paths, that start with `prefix` (unsorted).
-    fn list(&self, prefix: &str) -> Result<Vec<(String, PathBuf)>> {
+    fn list_files(&self, prefix: &str) -> Result<Vec<(String, PathBuf)>> {
         self.check_open()?;
         let entries = fs::read_dir(&self.dir).map_err(|e| {
             Error::new(
@@ -275,74 +411,38 @@ fn sweep_stale_temps(dir: &Path) {
 }
 
 impl Backend for Folder {
-    fn get(&mut self, key: &str) -> Result<Option<String>> {
-        Ok(self.live(key)?.map(|record| record.value.get().to_owned()))
+    fn get_record(&mut self, key: &str) -> Result<Option<Record>> {
+        self.live(key)
     }
 
     fn has(&mut self, key: &str) -> Result<bool> {
         Ok(self.live(key)?.is_some())
     }
 
-    fn set(&mut self, key: &str, value: &str, expires_at: Option<i64>) -> Result<()> {
-        let path = self.file_for(key)?;
-        check_value(value).map_err(|e| {
-            Error::new(
-                ErrorKind::Value,
-                NAME,
-                format!("the value for key \"{key}\" is not JSON text: {e}"),
-            )
-        })?;
-        let text = envelope_text(value, expires_at);
-        let fail = |e: io::Error| {
-            Error::new(
-                ErrorKind::Backend,
-                NAME,
-                format!("cannot write \"{}\": {e}", path.display()),
-            )
-        };
-        // A new key of at most one page: create the record itself, exclusively, and
-        // write it in one call. Readers (and a crash) can only see no file, an empty
-        // file (read as missing, as polystore does) or the whole record, since a write
-        // of one page at offset 0 is not split; it saves the rename, a third of a write.
-        if text.len() <= ONE_PAGE {
-            match File::options().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    return file.write_all(text.as_bytes()).map_err(|e| {
-                        let _ = fs::remove_file(&path);
-                        fail(e)
-                    });
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(fail(e)),
-            }
-        }
-        // Replacing a record (or a big one): a temp file renamed over it, so the old
-        // record stays whole until the new one is. With `follow`, a link's target is
-        // the record replaced; otherwise the rename replaces the link itself.
-        let target = match self.follow {
-            true => fs::canonicalize(&path).unwrap_or_else(|_| path.clone()),
-            false => path.clone(),
-        };
-        replace(&target, text.as_bytes()).map_err(fail)
+    fn set(&mut self, key: &str, value: ValueRef<'_>, expires_at: Option<i64>) -> Result<()> {
+        self.locked(|folder| folder.write_record(key, value, expires_at))
     }
 
     fn del(&mut self, key: &str) -> Result<()> {
-        let path = self.file_for(key)?;
-        match fs::remove_file(&path) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::new(
-                ErrorKind::Backend,
-                NAME,
-                format!("cannot delete \"{}\": {e}", path.display()),
-            )),
-            _ => Ok(()),
-        }
+        self.locked(|folder| folder.remove_record(key))
+    }
+
+    /// One after the other under one hold of the lock, stopping at the first failure
+    /// (a folder has no transaction: the writes before it stay).
+    fn write_many(&mut self, writes: Vec<Change>) -> Result<()> {
+        self.locked(|folder| {
+            writes.iter().try_for_each(|write| match &write.value {
+                Some(value) => folder.write_record(&write.key, value.as_ref(), write.expires_at),
+                None => folder.remove_record(&write.key),
+            })
+        })
     }
 
     fn scan(&mut self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<Entry>> {
         let (listed, keys) = match (self.listing.take(), after) {
             (Some((listed, keys)), Some(_)) if listed == prefix => (listed, keys),
             _ => {
-                let mut keys: Vec<String> = self.list(prefix)?.into_iter().map(|(key, _)| key).collect();
+                let mut keys: Vec<String> = self.list_files(prefix)?.into_iter().map(|(key, _)| key).collect();
                 keys.sort_unstable();
                 (prefix.to_owned(), keys)
             }
@@ -361,8 +461,8 @@ impl Backend for Folder {
             let Ok(Some(record)) = self.read(&self.dir.join(encode_key(key) + SUFFIX)) else {
                 continue;
             };
-            if record.is_live(now) {
-                page.push((key.clone(), record.value.get().to_owned()));
+            if is_live_at(record.expires_at, now) {
+                page.push((key.clone(), record));
             }
         }
         if page.len() >= limit {
@@ -374,38 +474,54 @@ impl Backend for Folder {
     /// Deletes only records: a file named like one that holds other JSON, or no JSON
     /// at all, may be someone's and stays.
     fn clear(&mut self, prefix: &str) -> Result<()> {
-        for (_, path) in self.list(prefix)? {
-            if !matches!(self.read(&path), Ok(Some(_))) {
-                continue;
-            }
-            match fs::remove_file(&path) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                    return Err(Error::new(
-                        ErrorKind::Backend,
-                        NAME,
-                        format!("cannot delete \"{}\": {e}", path.display()),
-                    ))
+        self.locked(|folder| {
+            for (_, path) in folder.list_files(prefix)? {
+                if !matches!(folder.read(&path), Ok(Some(_))) {
+                    continue;
                 }
-                _ => {}
+                match fs::remove_file(&path) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                        return Err(Error::new(
+                            ErrorKind::Backend,
+                            NAME,
+                            format!("cannot delete \"{}\": {e}", path.display()),
+                        ))
+                    }
+                    _ => {}
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn prune(&mut self) -> Result<()> {
-        let now = now_ms();
-        for (_, path) in self.list("")? {
-            if let Ok(Some(record)) = self.read(&path) {
-                if !record.is_live(now) {
-                    let _ = fs::remove_file(&path);
+        self.locked(|folder| {
+            let now = now_ms();
+            for (_, path) in folder.list_files("")? {
+                if let Ok(Some(record)) = folder.read(&path) {
+                    if !is_live_at(record.expires_at, now) {
+                        let _ = fs::remove_file(&path);
+                    }
                 }
             }
-        }
-        Ok(())
+            Ok(())
+        })
+    }
+
+    /// Under the folder's lock, which every writer takes.
+    fn update(&mut self, key: &str, change: &mut dyn FnMut(Option<&Record>) -> Update) -> Result<()> {
+        self.locked(|folder| {
+            let current = folder.live(key)?;
+            match change(current.as_ref()) {
+                Update::Keep => Ok(()),
+                Update::Delete => folder.remove_record(key),
+                Update::Put(value, expires_at) => folder.write_record(key, value.as_ref(), expires_at),
+            }
+        })
     }
 
     fn close(&mut self) -> Result<()> {
-        self.closed = true;
+        self.handle = None;
         self.listing = None;
         Ok(())
     }
@@ -414,6 +530,7 @@ impl Backend for Folder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::testing::{t, text};
 
     fn temp_dir(name: &str) -> String {
         let dir = std::env::temp_dir().join(format!("polykv-folder-{}-{name}", std::process::id()));
@@ -439,10 +556,10 @@ mod tests {
         let path = temp_dir("escape");
         let mut folder = Folder::open(&path, false).unwrap();
         for key in ["../evil", "/etc/passwd", "..", ".", "a\0b", "%2e%2e/x", "..\\x", "%2F"] {
-            folder.set(key, "1", None).unwrap();
+            folder.set(key, t("1"), None).unwrap();
             let file = folder.file_for(key).unwrap();
             assert_eq!(file.parent().unwrap(), folder.dir.as_path(), "{key:?}");
-            assert_eq!(folder.get(key).unwrap().as_deref(), Some("1"), "{key:?}");
+            assert_eq!(text(folder.get(key).unwrap()).as_deref(), Some("1"), "{key:?}");
         }
         let parent = folder.dir.parent().unwrap();
         let outside: Vec<_> = fs::read_dir(parent).unwrap().map(|e| e.unwrap().file_name()).collect();
@@ -457,18 +574,18 @@ mod tests {
         let path = temp_dir("scan");
         let mut folder = Folder::open(&path, false).unwrap();
         for key in ["p:3", "p:1", "p:2", "q"] {
-            folder.set(key, "\"v\"", None).unwrap();
+            folder.set(key, t("\"v\""), None).unwrap();
         }
-        folder.set("p:0", "1", Some(now_ms() - 1)).unwrap();
+        folder.set("p:0", t("1"), Some(now_ms() - 1)).unwrap();
         fs::write(format!("{path}notes.txt"), "hello").unwrap();
         fs::write(format!("{path}p:9.json"), "{\"expires\":null,\"value\":1}").unwrap();
         fs::write(format!("{path}p%3A8.json"), "{\"something\":\"else\"}").unwrap();
         fs::create_dir(format!("{path}p%3A7.json")).unwrap();
         assert_eq!(folder.scan_keys("p:", None, 2).unwrap(), ["p:1", "p:2"]);
-        assert_eq!(
-            folder.scan("p:", Some("p:2"), 2).unwrap(),
-            [("p:3".to_string(), "\"v\"".to_string())]
-        );
+        let page = folder.scan("p:", Some("p:2"), 2).unwrap();
+        assert_eq!(page.len(), 1);
+        assert_eq!(page[0].0, "p:3");
+        assert_eq!(page[0].1.value, Value::Text("\"v\"".into()));
         folder.clear("p:").unwrap();
         assert_eq!(folder.scan_keys("", None, 10).unwrap(), ["q"]);
         assert!(fs::metadata(format!("{path}notes.txt")).is_ok());
@@ -480,24 +597,78 @@ mod tests {
     fn new_small_records_are_written_in_place_and_replacements_renamed() {
         let path = temp_dir("write");
         let mut folder = Folder::open(&path, false).unwrap();
-        folder.set("k", "1", None).unwrap();
+        folder.set("k", t("1"), None).unwrap();
         let file = folder.file_for("k").unwrap();
         let first = std::os::unix::fs::MetadataExt::ino(&fs::metadata(&file).unwrap());
-        folder.set("k", "2", None).unwrap();
+        folder.set("k", t("2"), None).unwrap();
         assert_ne!(
             std::os::unix::fs::MetadataExt::ino(&fs::metadata(&file).unwrap()),
             first
         );
         let big = format!("\"{}\"", "x".repeat(5000));
-        folder.set("big", &big, None).unwrap();
-        assert_eq!(folder.get("big").unwrap().as_deref(), Some(big.as_str()));
+        folder.set("big", t(&big), None).unwrap();
+        assert_eq!(text(folder.get("big").unwrap()).as_deref(), Some(big.as_str()));
         fs::write(folder.file_for("empty").unwrap(), "").unwrap();
-        assert_eq!(folder.get("empty").unwrap(), None);
+        assert_eq!(text(folder.get("empty").unwrap()), None);
         let names: Vec<_> = fs::read_dir(&folder.dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert!(names.iter().all(|n| n.ends_with(".json")), "{names:?}");
+    }
+
+    #[test]
+    fn keeps_the_atomic_contract_and_raw_bytes_records() {
+        let path = temp_dir("atomic");
+        let mut folder = Folder::open(&path, false).unwrap();
+        crate::backend::testing::check_atomic_contract(&mut folder, true);
+        folder
+            .set("raw", ValueRef::Bytes(&[0xff, 0, b'\n']), Some(5_000_000_000_000))
+            .unwrap();
+        let file = fs::read(format!("{path}raw.json")).unwrap();
+        assert_eq!(file, b"\0polykv:bytes:5000000000000\n\xff\0\n");
+        let record = folder.get_record("raw").unwrap().unwrap();
+        assert_eq!(record.value, Value::Bytes(vec![0xff, 0, b'\n']));
+        assert_eq!(record.expires_at, Some(5_000_000_000_000));
+        folder.set("raw", ValueRef::Bytes(b""), Some(now_ms() - 1)).unwrap();
+        assert_eq!(folder.get("raw").unwrap(), None, "an expired bytes record");
+        fs::write(format!("{path}cut.json"), b"\0polykv:bytes:12").unwrap();
+        assert_eq!(folder.get("cut").unwrap_err().kind, ErrorKind::Corrupt);
+    }
+
+    #[test]
+    fn bytes_records_and_updates_keep_the_mode_and_never_follow_a_link() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = temp_dir("bytes-safe");
+        let mut folder = Folder::open(&path, false).unwrap();
+        folder.set("b", ValueRef::Bytes(b"one"), None).unwrap();
+        let file = folder.file_for("b").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+        folder.set("b", ValueRef::Bytes(b"two"), None).unwrap();
+        folder
+            .update("b", &mut |_| Update::Put(Value::Text("3".into()), None))
+            .unwrap();
+        assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(text(folder.get("b").unwrap()).as_deref(), Some("3"));
+        let outside = format!("{path}../outside.json");
+        fs::write(&outside, b"\0polykv:bytes:null\nsecret").unwrap();
+        let link = folder.file_for("link").unwrap();
+        std::os::unix::fs::symlink(&outside, &link).unwrap();
+        assert_eq!(folder.get("link").unwrap(), None, "a link is not read");
+        let mut seen = None;
+        folder
+            .update("link", &mut |current| {
+                seen = Some(current.is_some());
+                Update::Put(Value::Bytes(b"mine".to_vec()), None)
+            })
+            .unwrap();
+        assert_eq!(seen, Some(false), "update saw no record behind the link");
+        assert_eq!(fs::read(&outside).unwrap(), b"\0polykv:bytes:null\nsecret");
+        assert!(!fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(
+            folder.get_record("link").unwrap().unwrap().value,
+            Value::Bytes(b"mine".to_vec())
+        );
     }
 
     #[test]
@@ -528,15 +699,15 @@ mod tests {
     fn expiry_prune_and_delete() {
         let path = temp_dir("expiry");
         let mut folder = Folder::open(&path, false).unwrap();
-        folder.set("old", "1", Some(now_ms() - 1)).unwrap();
-        folder.set("new", "2", Some(now_ms() + 60_000)).unwrap();
+        folder.set("old", t("1"), Some(now_ms() - 1)).unwrap();
+        folder.set("new", t("2"), Some(now_ms() + 60_000)).unwrap();
         assert!(!folder.has("old").unwrap());
         assert!(folder.has("new").unwrap());
         folder.prune().unwrap();
         assert!(fs::metadata(format!("{path}old.json")).is_err());
         folder.del("new").unwrap();
         folder.del("new").unwrap();
-        assert_eq!(folder.get("new").unwrap(), None);
+        assert_eq!(text(folder.get("new").unwrap()), None);
     }
 
     #[test]
@@ -552,10 +723,10 @@ mod tests {
             "{error}"
         );
         assert!(folder.scan_keys("", None, 10).unwrap().is_empty());
-        let error = folder.set(&"x".repeat(300), "1", None).unwrap_err();
+        let error = folder.set(&"x".repeat(300), t("1"), None).unwrap_err();
         assert_eq!(error.kind, ErrorKind::Key, "{error}");
         assert!(error.to_string().contains("too long"), "{error}");
-        let error = folder.set("v", "{bad", None).unwrap_err();
+        let error = folder.set("v", t("{bad"), None).unwrap_err();
         assert_eq!(error.kind, ErrorKind::Value, "{error}");
     }
 }

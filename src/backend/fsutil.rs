@@ -64,12 +64,12 @@ pub fn is_symlink_refusal(e: &io::Error) -> bool {
     e.raw_os_error() == Some(libc::ELOOP)
 }
 
-/// Reads `path` as text through [`open_read`].
-pub fn read_text(path: &Path, follow: bool) -> io::Result<String> {
+/// Reads all of `path` through [`open_read`].
+pub fn read_bytes(path: &Path, follow: bool) -> io::Result<Vec<u8>> {
     let mut file = open_read(path, follow)?;
-    let mut text = String::new();
-    io::Read::read_to_string(&mut file, &mut text)?;
-    Ok(text)
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut file, &mut bytes)?;
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -98,8 +98,8 @@ mod tests {
         let dir = dir("read");
         fs::write(dir.join("target"), "secret").unwrap();
         std::os::unix::fs::symlink(dir.join("target"), dir.join("link")).unwrap();
-        let error = read_text(&dir.join("link"), false).unwrap_err();
+        let error = read_bytes(&dir.join("link"), false).unwrap_err();
         assert!(is_symlink_refusal(&error), "{error}");
-        assert_eq!(read_text(&dir.join("link"), true).unwrap(), "secret");
+        assert_eq!(read_bytes(&dir.join("link"), true).unwrap(), b"secret");
     }
 }

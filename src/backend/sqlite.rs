@@ -9,13 +9,20 @@
 //! timeout so two processes take turns instead of failing, cached prepared
 //! statements, an index on `expires_at` for `prune()`, and prefix queries as range
 //! scans on the primary key (`id >= p AND id < bound(p)`) rather than `LIKE`.
+//!
+//! The index polykv creates is partial (`WHERE expires_at IS NOT NULL`): a record
+//! that never expires then costs no index write, which was most of the difference
+//! between a polykv write and a bare INSERT on the same table (measured: a write
+//! dirtied three pages instead of two). `prune()`'s `expires_at <= ?` implies the
+//! condition, so it still uses the index; a table polystore made keeps its own.
 
-use super::{Backend, Entry};
-use crate::core::envelope::now_ms;
+use super::{Backend, Change, Deadline, Entry, Listed, Outcomes, Record, Update, Value, ValueRef};
+use crate::core::envelope::{now_ms, whole_ms};
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::prefix::prefix_upper_bound;
-use rusqlite::types::ValueRef;
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
+use crate::core::tagged::metadata_of;
+use rusqlite::types::{ToSqlOutput, ValueRef as SqlRef};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, ToSql};
 use std::time::Duration;
 
 const NAME: &str = "SQLITE";
@@ -24,8 +31,8 @@ const NAME: &str = "SQLITE";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A live row, in SQL, `?2` being now: core's `envelope::is_live_at` (no deadline, or
-/// one still ahead), written where SQLite can use it. A macro so the statements of
-/// `get` and `has` are constants, not a `format!` a call.
+/// one still ahead), written where SQLite can use it. A macro so the statements are
+/// constants, not a `format!` a call.
 macro_rules! live {
     () => {
         "(expires_at IS NULL OR expires_at > ?2)"
@@ -33,7 +40,24 @@ macro_rules! live {
 }
 const LIVE: &str = live!();
 const GET: &str = concat!("SELECT value FROM kv WHERE id = ?1 AND ", live!());
+const GET_RECORD: &str = concat!("SELECT value, expires_at FROM kv WHERE id = ?1 AND ", live!());
 const HAS: &str = concat!("SELECT 1 FROM kv WHERE id = ?1 AND ", live!());
+const SET: &str = "INSERT INTO kv (id, value, expires_at) VALUES (?1, ?2, ?3)
+     ON CONFLICT(id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at";
+const DEL: &str = "DELETE FROM kv WHERE id = ?1";
+const TAKE: &str = concat!("DELETE FROM kv WHERE id = ?1 AND ", live!(), " RETURNING value");
+// The swaps, one statement each (?1 key, ?2 now, ?3 seen, ?4 next, ?5 deadline). A
+// BLOB never equals TEXT, so bytes and JSON text are told apart by the comparison.
+const SWAP_ABSENT_PUT: &str = "INSERT INTO kv (id, value, expires_at) VALUES (?1, ?4, ?5)
+     ON CONFLICT(id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+     WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?2";
+const SWAP_ABSENT_DEL: &str = concat!("SELECT NOT EXISTS (SELECT 1 FROM kv WHERE id = ?1 AND ", live!(), ")");
+const SWAP_PUT: &str = concat!(
+    "UPDATE kv SET value = ?4, expires_at = ?5 WHERE id = ?1 AND value = ?3 AND ",
+    live!()
+);
+const SWAP_PUT_KEEP: &str = concat!("UPDATE kv SET value = ?4 WHERE id = ?1 AND value = ?3 AND ", live!());
+const SWAP_DEL: &str = concat!("DELETE FROM kv WHERE id = ?1 AND value = ?3 AND ", live!());
 
 pub struct Sqlite {
     /// `None` once closed.
@@ -45,6 +69,16 @@ pub struct Sqlite {
 impl std::fmt::Debug for Sqlite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sqlite").field("path", &self.path).finish()
+    }
+}
+
+/// Text binds as TEXT, bytes as a BLOB: `typeof(value)` tells them apart in SQL.
+impl ToSql for ValueRef<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match *self {
+            ValueRef::Text(text) => SqlRef::Text(text.as_bytes()),
+            ValueRef::Bytes(bytes) => SqlRef::Blob(bytes),
+        }))
     }
 }
 
@@ -77,7 +111,7 @@ impl Sqlite {
         conn.execute_batch(
             "PRAGMA synchronous = NORMAL;
              CREATE TABLE IF NOT EXISTS kv (id TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER);
-             CREATE INDEX IF NOT EXISTS idx_kv_expires_at ON kv (expires_at);",
+             CREATE INDEX IF NOT EXISTS idx_kv_expires_at ON kv (expires_at) WHERE expires_at IS NOT NULL;",
         )
         .map_err(sql_fail)?;
         conn.set_prepared_statement_cache_capacity(32);
@@ -102,17 +136,18 @@ impl Sqlite {
     }
 
     /// The scan statement for one shape of query: lower bound inclusive (first page)
-    /// or exclusive (after a cursor), with or without an upper bound, keys or entries.
+    /// or exclusive (after a cursor), with or without an upper bound, keys or records.
     /// Parameters: ?1 lower bound, ?2 now, ?3 limit, ?4 upper bound.
     fn scan_sql(values: bool, after: bool, upper: bool) -> String {
         format!(
             "SELECT id{} FROM kv WHERE id {} ?1{} AND {LIVE} ORDER BY id LIMIT ?3",
-            if values { ", value" } else { "" },
+            if values { ", value, expires_at" } else { "" },
             if after { ">" } else { ">=" },
             if upper { " AND id < ?4" } else { "" },
         )
     }
 
+    /// One indexed range read: the live rows under `prefix` after `after`, each read by `read`.
     fn run_scan<T>(
         &self,
         prefix: &str,
@@ -140,6 +175,57 @@ impl Sqlite {
         };
         run().map_err(|e| self.fail("scan", e))
     }
+
+    /// Runs `work` inside one transaction (`BEGIN IMMEDIATE` takes the write lock at
+    /// once, so two processes take turns instead of failing on upgrade), committed
+    /// when it succeeds and rolled back when it fails.
+    fn transaction<T>(&self, what: &str, begin: &str, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.conn()?;
+        conn.prepare_cached(begin)
+            .and_then(|mut stmt| stmt.execute([]))
+            .map_err(|e| self.fail(what, e))?;
+        let done = work(conn).and_then(|value| {
+            conn.prepare_cached("COMMIT")
+                .and_then(|mut stmt| stmt.execute([]))
+                .map_err(|e| self.fail(what, e))?;
+            Ok(value)
+        });
+        if done.is_err() && !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        done
+    }
+
+    fn put(&self, conn: &Connection, key: &str, value: ValueRef<'_>, expires_at: Option<i64>) -> Result<()> {
+        let run = || conn.prepare_cached(SET)?.execute(params![key, value, expires_at]);
+        run().map(|_| ()).map_err(|e| self.fail("set", e))
+    }
+
+    fn remove(&self, conn: &Connection, key: &str) -> Result<()> {
+        let run = || conn.prepare_cached(DEL)?.execute([key]);
+        run().map(|_| ()).map_err(|e| self.fail("del", e))
+    }
+
+    fn write(&self, conn: &Connection, write: &Change) -> Result<()> {
+        match &write.value {
+            Some(value) => self.put(conn, &write.key, value.as_ref(), write.expires_at),
+            None => self.remove(conn, &write.key),
+        }
+    }
+
+    fn read_record(&self, conn: &Connection, key: &str) -> Result<Option<Record>> {
+        let run = || -> rusqlite::Result<Option<Record>> {
+            let mut stmt = conn.prepare_cached(GET_RECORD)?;
+            stmt.query_row(params![key, now_ms()], |row| {
+                Ok(Record {
+                    value: value_of(row, 0)?,
+                    expires_at: deadline_of(row, 1)?,
+                })
+            })
+            .optional()
+        };
+        run().map_err(|e| self.fail("get", e))
+    }
 }
 
 /// The kind of a failed SQLite call: a file that is not a database, or a damaged one,
@@ -153,44 +239,51 @@ fn kind_of(e: &rusqlite::Error) -> ErrorKind {
     }
 }
 
-/// The `value` column as JSON text. It is declared TEXT, but a user may have stored
-/// a number through SQL; numbers are valid JSON text too.
-fn value_text(row: &Row, index: usize) -> rusqlite::Result<String> {
+/// The `value` column: a BLOB is bytes, anything else JSON text (it is declared
+/// TEXT, but a user may have stored a number through SQL; numbers are JSON text too).
+fn value_of(row: &Row, index: usize) -> rusqlite::Result<Value> {
     Ok(match row.get_ref(index)? {
-        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => String::from_utf8_lossy(bytes).into_owned(),
-        ValueRef::Integer(n) => n.to_string(),
-        ValueRef::Real(x) => x.to_string(),
-        ValueRef::Null => "null".into(),
+        SqlRef::Blob(bytes) => Value::Bytes(bytes.to_vec()),
+        SqlRef::Text(bytes) => Value::Text(String::from_utf8_lossy(bytes).into_owned()),
+        SqlRef::Integer(n) => Value::Text(n.to_string()),
+        SqlRef::Real(x) => Value::Text(x.to_string()),
+        SqlRef::Null => Value::Text("null".into()),
+    })
+}
+
+/// `expires_at` as whole ms: polystore may have written a fraction (a REAL).
+fn deadline_of(row: &Row, index: usize) -> rusqlite::Result<Option<i64>> {
+    Ok(match row.get_ref(index)? {
+        SqlRef::Integer(ms) => Some(ms),
+        SqlRef::Real(ms) => Some(whole_ms(ms)),
+        _ => None,
     })
 }
 
 impl Backend for Sqlite {
-    fn get(&mut self, key: &str) -> Result<Option<String>> {
+    fn get(&mut self, key: &str) -> Result<Option<Value>> {
         let conn = self.conn()?;
-        let run = || -> rusqlite::Result<Option<String>> {
+        let run = || -> rusqlite::Result<Option<Value>> {
             let mut stmt = conn.prepare_cached(GET)?;
-            stmt.query_row(params![key, now_ms()], |row| value_text(row, 0))
+            stmt.query_row(params![key, now_ms()], |row| value_of(row, 0))
                 .optional()
         };
         run().map_err(|e| self.fail("get", e))
     }
 
-    fn set(&mut self, key: &str, value: &str, expires_at: Option<i64>) -> Result<()> {
+    fn get_record(&mut self, key: &str) -> Result<Option<Record>> {
         let conn = self.conn()?;
-        let run = || -> rusqlite::Result<usize> {
-            let mut stmt = conn.prepare_cached(
-                "INSERT INTO kv (id, value, expires_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
-            )?;
-            stmt.execute(params![key, value, expires_at])
-        };
-        run().map(|_| ()).map_err(|e| self.fail("set", e))
+        self.read_record(conn, key)
+    }
+
+    fn set(&mut self, key: &str, value: ValueRef<'_>, expires_at: Option<i64>) -> Result<()> {
+        let conn = self.conn()?;
+        self.put(conn, key, value, expires_at)
     }
 
     fn del(&mut self, key: &str) -> Result<()> {
         let conn = self.conn()?;
-        let run = || conn.prepare_cached("DELETE FROM kv WHERE id = ?1")?.execute([key]);
-        run().map(|_| ()).map_err(|e| self.fail("del", e))
+        self.remove(conn, key)
     }
 
     fn has(&mut self, key: &str) -> Result<bool> {
@@ -199,14 +292,85 @@ impl Backend for Sqlite {
         run().map_err(|e| self.fail("has", e))
     }
 
+    /// One read transaction: every value from the same snapshot.
+    fn get_many(&mut self, keys: &[String]) -> Result<Vec<Option<Value>>> {
+        self.transaction("getMany", "BEGIN", |conn| {
+            let mut stmt = conn.prepare_cached(GET).map_err(|e| self.fail("getMany", e))?;
+            let now = now_ms();
+            keys.iter()
+                .map(|key| {
+                    stmt.query_row(params![key, now], |row| value_of(row, 0))
+                        .optional()
+                        .map_err(|e| self.fail("getMany", e))
+                })
+                .collect()
+        })
+    }
+
+    /// One write transaction: all or nothing.
+    fn write_many(&mut self, writes: Vec<Change>) -> Result<()> {
+        self.transaction("setMany", "BEGIN IMMEDIATE", |conn| {
+            writes.iter().try_for_each(|write| self.write(conn, write))
+        })
+    }
+
+    /// One write transaction; a statement that fails is undone alone (SQLite rolls
+    /// back the statement, not the transaction) and fails only its own write. A lone
+    /// write needs no transaction.
+    fn write_group(&mut self, writes: Vec<Change>) -> Result<Outcomes> {
+        if writes.len() == 1 {
+            let conn = self.conn()?;
+            return Ok(vec![self.write(conn, &writes[0]).err()]);
+        }
+        self.transaction("write", "BEGIN IMMEDIATE", |conn| {
+            let mut outcomes = Vec::with_capacity(writes.len());
+            for write in &writes {
+                let outcome = self.write(conn, write).err();
+                if let Some(error) = &outcome {
+                    // Some failures (disk full, I/O) end the whole transaction: then
+                    // none of the writes is stored.
+                    if conn.is_autocommit() {
+                        return Err(error.clone());
+                    }
+                }
+                outcomes.push(outcome);
+            }
+            Ok(outcomes)
+        })
+    }
+
     fn scan(&mut self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<Entry>> {
         self.run_scan(prefix, after, limit, true, |row| {
-            Ok((row.get::<_, String>(0)?, value_text(row, 1)?))
+            Ok((
+                row.get::<_, String>(0)?,
+                Record {
+                    value: value_of(row, 1)?,
+                    expires_at: deadline_of(row, 2)?,
+                },
+            ))
         })
     }
 
     fn scan_keys(&mut self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
         self.run_scan(prefix, after, limit, false, |row| row.get::<_, String>(0))
+    }
+
+    /// The scan's range read, the values looked at where SQLite holds them (only a
+    /// tagged record is parsed, for its metadata) and never copied.
+    fn list(&mut self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<Listed>> {
+        self.run_scan(prefix, after, limit, true, |row| {
+            let metadata = match row.get_ref(1)? {
+                SqlRef::Text(bytes) => std::str::from_utf8(bytes)
+                    .ok()
+                    .and_then(|text| metadata_of(ValueRef::Text(text))),
+                _ => None,
+            };
+            Ok(Listed {
+                key: row.get(0)?,
+                expires_at: deadline_of(row, 2)?,
+                metadata,
+            })
+        })
     }
 
     fn clear(&mut self, prefix: &str) -> Result<()> {
@@ -232,6 +396,73 @@ impl Backend for Sqlite {
         run().map(|_| ()).map_err(|e| self.fail("prune", e))
     }
 
+    /// A write transaction around the read and the write.
+    fn update(&mut self, key: &str, change: &mut dyn FnMut(Option<&Record>) -> Update) -> Result<()> {
+        self.transaction("update", "BEGIN IMMEDIATE", |conn| {
+            let current = self.read_record(conn, key)?;
+            match change(current.as_ref()) {
+                Update::Keep => Ok(()),
+                Update::Delete => self.remove(conn, key),
+                Update::Put(value, expires_at) => self.put(conn, key, value.as_ref(), expires_at),
+            }
+        })
+    }
+
+    /// One statement, atomic on its own: the row is replaced only where it still
+    /// holds `seen` and is live (or, for `seen` = none, is missing or expired).
+    fn swap(
+        &mut self,
+        key: &str,
+        seen: Option<ValueRef<'_>>,
+        next: Option<ValueRef<'_>>,
+        deadline: Deadline,
+    ) -> Result<bool> {
+        let conn = self.conn()?;
+        let now = now_ms();
+        let expires_at = match deadline {
+            Deadline::Keep => None, // only read by the statements that set it
+            Deadline::Set(expires_at) => expires_at,
+        };
+        let run = || -> rusqlite::Result<bool> {
+            let changed = match (seen, next) {
+                (None, None) => {
+                    return conn
+                        .prepare_cached(SWAP_ABSENT_DEL)?
+                        .query_row(params![key, now], |r| r.get(0))
+                }
+                (None, Some(next)) => conn.prepare_cached(SWAP_ABSENT_PUT)?.execute(params![
+                    key,
+                    now,
+                    rusqlite::types::Null,
+                    next,
+                    expires_at
+                ])?,
+                (Some(seen), None) => conn.prepare_cached(SWAP_DEL)?.execute(params![key, now, seen])?,
+                (Some(seen), Some(next)) => match deadline {
+                    Deadline::Keep => conn
+                        .prepare_cached(SWAP_PUT_KEEP)?
+                        .execute(params![key, now, seen, next])?,
+                    Deadline::Set(_) => conn
+                        .prepare_cached(SWAP_PUT)?
+                        .execute(params![key, now, seen, next, expires_at])?,
+                },
+            };
+            Ok(changed > 0)
+        };
+        run().map_err(|e| self.fail("swap", e))
+    }
+
+    /// One statement: `DELETE … RETURNING`.
+    fn get_and_delete(&mut self, key: &str) -> Result<Option<Value>> {
+        let conn = self.conn()?;
+        let run = || -> rusqlite::Result<Option<Value>> {
+            conn.prepare_cached(TAKE)?
+                .query_row(params![key, now_ms()], |row| value_of(row, 0))
+                .optional()
+        };
+        run().map_err(|e| self.fail("getAndDelete", e))
+    }
+
     fn close(&mut self) -> Result<()> {
         if let Some(conn) = self.conn.take() {
             conn.flush_prepared_statement_cache();
@@ -244,6 +475,7 @@ impl Backend for Sqlite {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::testing::{t, text};
 
     fn temp_path(name: &str) -> String {
         let dir = std::env::temp_dir().join(format!("polykv-sqlite-{}-{name}", std::process::id()));
@@ -254,26 +486,26 @@ mod tests {
     #[test]
     fn set_get_has_del_with_expiry() {
         let mut db = Sqlite::open(":memory:").unwrap();
-        db.set("a", "{\"x\":1}", None).unwrap();
-        assert_eq!(db.get("a").unwrap().as_deref(), Some("{\"x\":1}"));
+        db.set("a", t("{\"x\":1}"), None).unwrap();
+        assert_eq!(text(db.get("a").unwrap()).as_deref(), Some("{\"x\":1}"));
         assert!(db.has("a").unwrap());
-        db.set("a", "2", Some(now_ms() - 1)).unwrap();
-        assert_eq!(db.get("a").unwrap(), None);
+        db.set("a", t("2"), Some(now_ms() - 1)).unwrap();
+        assert_eq!(text(db.get("a").unwrap()), None);
         assert!(!db.has("a").unwrap());
-        db.set("b", "3", Some(now_ms() + 60_000)).unwrap();
+        db.set("b", t("3"), Some(now_ms() + 60_000)).unwrap();
         assert!(db.has("b").unwrap());
         db.del("b").unwrap();
         db.del("missing").unwrap();
-        assert_eq!(db.get("b").unwrap(), None);
+        assert_eq!(text(db.get("b").unwrap()), None);
     }
 
     #[test]
     fn scans_pages_in_order_within_the_prefix() {
         let mut db = Sqlite::open(":memory:").unwrap();
         for key in ["a:1", "a:2", "a:3", "a;", "a", "b:1", "a:4"] {
-            db.set(key, "true", None).unwrap();
+            db.set(key, t("true"), None).unwrap();
         }
-        db.set("a:5", "0", Some(1)).unwrap(); // long expired
+        db.set("a:5", t("0"), Some(1)).unwrap(); // long expired
         let first = db.scan("a:", None, 2).unwrap();
         assert_eq!(first.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), ["a:1", "a:2"]);
         let second = db.scan_keys("a:", Some("a:2"), 2).unwrap();
@@ -290,7 +522,7 @@ mod tests {
     fn like_wildcards_in_prefixes_are_plain_characters() {
         let mut db = Sqlite::open(":memory:").unwrap();
         for key in ["a_1", "ab1", "A_2", "a%"] {
-            db.set(key, "1", None).unwrap();
+            db.set(key, t("1"), None).unwrap();
         }
         assert_eq!(db.scan_keys("a_", None, 10).unwrap(), ["a_1"]);
         db.clear("a_").unwrap();
@@ -323,11 +555,102 @@ mod tests {
     }
 
     #[test]
+    fn keeps_the_atomic_contract_with_bytes_as_blobs() {
+        let mut db = Sqlite::open(":memory:").unwrap();
+        crate::backend::testing::check_atomic_contract(&mut db, true);
+        db.set("b", ValueRef::Bytes(&[0, 1]), None).unwrap();
+        db.set("j", t("{}"), None).unwrap();
+        let kinds: Vec<String> = db
+            .conn()
+            .unwrap()
+            .prepare("SELECT typeof(value) FROM kv WHERE id IN ('b', 'j') ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(kinds, ["blob", "text"]);
+    }
+
+    #[test]
+    fn a_group_commit_fails_only_the_failing_write() {
+        let mut db = Sqlite::open(":memory:").unwrap();
+        db.conn()
+            .unwrap()
+            .execute_batch(
+                "CREATE TRIGGER refuse BEFORE INSERT ON kv WHEN NEW.id = 'bad'
+                 BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END;",
+            )
+            .unwrap();
+        let write = |key: &str, value: Option<&str>| Change {
+            key: key.into(),
+            value: value.map(|v| Value::Text(v.into())),
+            expires_at: None,
+        };
+        db.set("gone", t("0"), None).unwrap();
+        let outcomes = db
+            .write_group(vec![
+                write("a", Some("1")),
+                write("bad", Some("2")),
+                write("gone", None),
+                write("c", Some("3")),
+            ])
+            .unwrap();
+        let failed: Vec<bool> = outcomes.iter().map(Option::is_some).collect();
+        assert_eq!(failed, [false, true, false, false]);
+        assert!(outcomes[1]
+            .as_ref()
+            .unwrap()
+            .to_string()
+            .contains("refused by a trigger"));
+        assert_eq!(db.scan_keys("", None, 10).unwrap(), ["a", "c"]);
+        // All or nothing: the same failure undoes the whole setMany.
+        assert!(db
+            .write_many(vec![write("d", Some("4")), write("bad", Some("5"))])
+            .is_err());
+        assert_eq!(db.get("d").unwrap(), None);
+        assert_eq!(
+            db.get_many(&["c".into(), "x".into(), "a".into()]).unwrap(),
+            [Some(Value::Text("3".into())), None, Some(Value::Text("1".into()))]
+        );
+    }
+
+    #[test]
+    fn lists_deadlines_and_the_metadata_of_tagged_records() {
+        let mut db = Sqlite::open(":memory:").unwrap();
+        db.set(
+            "l:a",
+            t(r#"{"$polykv":1,"value":1,"metadata":{"m":1}}"#),
+            Some(5_000_000_000_000),
+        )
+        .unwrap();
+        db.set("l:b", ValueRef::Bytes(b"x"), None).unwrap();
+        db.set("l:c", t("2"), None).unwrap();
+        let page = db.list("l:", None, 2).unwrap();
+        assert_eq!(
+            page,
+            [
+                Listed {
+                    key: "l:a".into(),
+                    expires_at: Some(5_000_000_000_000),
+                    metadata: Some(r#"{"m":1}"#.into())
+                },
+                Listed {
+                    key: "l:b".into(),
+                    expires_at: None,
+                    metadata: None
+                },
+            ]
+        );
+        assert_eq!(db.list("l:", Some("l:b"), 2).unwrap().len(), 1);
+    }
+
+    #[test]
     fn prune_removes_only_expired_rows() {
         let mut db = Sqlite::open(":memory:").unwrap();
-        db.set("old", "1", Some(now_ms() - 5)).unwrap();
-        db.set("new", "1", Some(now_ms() + 60_000)).unwrap();
-        db.set("forever", "1", None).unwrap();
+        db.set("old", t("1"), Some(now_ms() - 5)).unwrap();
+        db.set("new", t("1"), Some(now_ms() + 60_000)).unwrap();
+        db.set("forever", t("1"), None).unwrap();
         db.prune().unwrap();
         let count: i64 = db
             .conn()
@@ -347,13 +670,13 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
-        db.set("k", "\"v\"", None).unwrap();
+        db.set("k", t("\"v\""), None).unwrap();
         db.close().unwrap();
         let closed = db.get("k").unwrap_err();
         assert!(closed.to_string().contains("is closed"), "{closed}");
         assert_eq!(closed.kind, ErrorKind::Closed);
         let mut again = Sqlite::open(&path).unwrap();
-        assert_eq!(again.get("k").unwrap().as_deref(), Some("\"v\""));
+        assert_eq!(text(again.get("k").unwrap()).as_deref(), Some("\"v\""));
     }
 
     #[test]

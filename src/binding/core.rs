@@ -3,7 +3,9 @@
 use napi::Env;
 
 use super::error::throw;
-use crate::core::{expires, key};
+use napi::bindgen_prelude::Buffer;
+
+use crate::core::{expires, hash, key};
 
 /// Parses an `expires` string into seconds. Lenient mode returns `null` for
 /// anything it cannot read (polystore's "never expire"); strict mode throws a
@@ -23,6 +25,18 @@ pub fn parse_expires(env: &Env, input: String, strict: bool) -> napi::Result<Opt
 #[napi(catch_unwind, js_name = "generateKey")]
 pub fn generate_key() -> String {
     key::generate()
+}
+
+/// `hash(string)`: BLAKE3 of the string's UTF-8 bytes, as lowercase hex.
+#[napi(catch_unwind, js_name = "hashText")]
+pub fn hash_text(text: String) -> String {
+    hash::content_hash(text.as_bytes())
+}
+
+/// `hash(bytes)`: the bytes are read where they are (a Buffer over the caller's memory).
+#[napi(catch_unwind, js_name = "hashBytes")]
+pub fn hash_bytes(bytes: Buffer) -> String {
+    hash::content_hash(&bytes)
 }
 
 /// Test hook: panics on purpose so the tests can prove a Rust panic reaches JS as

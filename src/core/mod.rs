@@ -5,8 +5,11 @@
 pub mod envelope;
 pub mod error;
 pub mod expires;
+pub mod hash;
 pub mod key;
+pub mod number;
 pub mod prefix;
+pub mod tagged;
 
 #[cfg(test)]
 mod rules_fixture;

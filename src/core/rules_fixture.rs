@@ -1,10 +1,12 @@
 //! The Rust copies of polykv's rules against `__test__/fixtures/rules.json`, the case
 //! table `lib/rules.js` passes too, so the two cannot drift apart. Rust implements
-//! the sections `live`, `envelope`, `envelopeText` and `prefixEnd`; the others
+//! the sections `live`, `envelope`, `envelopeText`, `prefixEnd` and `expires` (which
+//! `lib/expires.js` passes too); the others
 //! (`deadline`, `remainingMs`, `prefixEndBytes`, `scanPattern`) are rules of JS
 //! drivers only.
 
 use super::envelope::{envelope_text, Envelope};
+use super::expires::{parse_lenient, parse_strict};
 use super::prefix::prefix_upper_bound;
 use serde_json::Value;
 
@@ -75,5 +77,20 @@ fn prefix_end() {
             optional_string(&case["end"]),
             "{case}"
         );
+    }
+}
+
+#[test]
+fn expires() {
+    for case in section("expires") {
+        let input = case["input"].as_str().unwrap();
+        assert_eq!(parse_lenient(input), case["lenient"].as_f64(), "{case}");
+        match parse_strict(input) {
+            Ok(seconds) => assert_eq!(Some(seconds), case["strict"].as_f64(), "{case}"),
+            Err(invalid) => {
+                assert!(case["strict"].is_null(), "{case}: refused in strict mode");
+                assert_eq!(invalid.to_string(), case["message"].as_str().unwrap(), "{case}");
+            }
+        }
     }
 }

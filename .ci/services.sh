@@ -142,10 +142,11 @@ _pkv_start_mysql() {
   mariadb-install-db --no-defaults "${user[@]}" --datadir="$data" --auth-root-authentication-method=normal \
     --skip-test-db --skip-name-resolve >"$_pkv_dir/mysql/install.log" 2>&1 ||
     { tail -n 20 "$_pkv_dir/mysql/install.log" >&2; _pkv_fail "mariadb-install-db failed"; return 1; }
-  # No durability needed (like Postgres' fsync=off): commits are not flushed to disk.
+  # No durability needed (like Postgres' fsync=off): commits are not flushed to disk. A statement
+  # may carry 64 MiB (MySQL 8's default; MariaDB's is 16 MiB), so a 25 MiB binary value fits.
   nohup mariadbd --no-defaults "${user[@]}" --datadir="$data" --bind-address=127.0.0.1 \
     --port="$_pkv_mysql_port" --socket="$_pkv_dir/mysql/mysql.sock" --pid-file="$_pkv_dir/mysql/mysql.pid" \
-    --log-error="$_pkv_dir/mysql/server.log" --skip-name-resolve --max-connections=1000 \
+    --log-error="$_pkv_dir/mysql/server.log" --skip-name-resolve --max-connections=1000 --max-allowed-packet=64M \
     --innodb-flush-log-at-trx-commit=0 --innodb-buffer-pool-size=128M --innodb-doublewrite=0 \
     >/dev/null 2>&1 </dev/null &
   _pkv_wait 30 _pkv_mysql -e "SELECT 1" ||

@@ -77,7 +77,7 @@ if (URL_) {
       return { client, seen };
     }
 
-    it("creates a kv table with a binary primary key, utf8mb4 JSON text and an indexed BIGINT ms expiry", async () => {
+    it("creates a kv table with a binary primary key, utf8mb4 JSON text, an indexed BIGINT ms expiry and a BLOB for bytes", async () => {
       const { name, url } = await database();
       const store = kv(track(mysqlPromise.createPool(url)));
       assert.equal(store.type, "MYSQL");
@@ -95,6 +95,7 @@ if (URL_) {
           ["id", "varbinary(3072)", "NO", null, null],
           ["value", "longtext", "NO", "utf8mb4", "utf8mb4_bin"],
           ["expires_at", "bigint", "YES", null, null],
+          ["value_bytes", "longblob", "YES", null, null],
         ],
       );
       const [indexes] = await admin.query(
@@ -391,6 +392,158 @@ if (URL_) {
       await sleep(100);
       assert.equal(await connections(), 0, "the pool polykv made is ended");
       await assert.rejects(own.get("own1"));
+    });
+
+    it("a binary value is its bytes in value_bytes (value ''); a JSON value keeps value_bytes NULL", async () => {
+      const { name, url } = await database();
+      const store = kv(track(mysqlPromise.createPool(url)));
+      const bytes = Buffer.from([0xff, 0, 0xc3, 0x28, 32]);
+      await store.set("bin", bytes);
+      await store.set("json", "text");
+      await store.set("empty", new Uint8Array(0));
+      const [rows] = await admin.query(`SELECT id, value, value_bytes FROM ${name}.kv ORDER BY id`);
+      assert.deepEqual(
+        rows.map((row) => [row.id.toString(), row.value, row.value_bytes]),
+        [
+          ["bin", "", bytes],
+          ["empty", "", Buffer.alloc(0)],
+          ["json", '"text"', null],
+        ],
+      );
+      assert.deepEqual(Buffer.from(await store.get("bin")), bytes);
+      assert.equal((await store.get("empty")).byteLength, 0);
+      // A JSON value over bytes (and back) leaves no trace of the other.
+      await store.set("bin", { now: "json" });
+      await store.set("json", bytes);
+      const [after] = await admin.query(
+        `SELECT id, value, value_bytes FROM ${name}.kv WHERE id IN ('bin', 'json') ORDER BY id`,
+      );
+      assert.deepEqual(
+        after.map((row) => [row.id.toString(), row.value, row.value_bytes]),
+        [
+          ["bin", '{"now":"json"}', null],
+          ["json", "", bytes],
+        ],
+      );
+    });
+
+    it("a kv table made before binary values gets value_bytes at connect; its rows read as before", async () => {
+      const { name, url } = await database();
+      await admin.query(`CREATE TABLE ${name}.kv (
+        id VARBINARY(3072) NOT NULL PRIMARY KEY,
+        value LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+        expires_at BIGINT NULL,
+        INDEX idx_kv_expires_at (expires_at)
+      ) ENGINE=InnoDB ROW_FORMAT=DYNAMIC`);
+      await admin.query(`INSERT INTO ${name}.kv (id, value, expires_at) VALUES ('old', '{"kept":[1]}', NULL)`);
+      // Two clients connect at once: one adds the column, the other finds it added.
+      const stores = [kv(track(mysqlPromise.createPool(url))), kv(track(mariadb.createPool(mariadbOptions(url))))];
+      assert.deepEqual(await Promise.all(stores.map((store) => store.get("old"))), [{ kept: [1] }, { kept: [1] }]);
+      await stores[0].set("new", Buffer.from([1, 2]));
+      assert.deepEqual([...(await stores[1].get("new"))], [1, 2]);
+      const [columns] = await admin.query(
+        "SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'kv' ORDER BY ORDINAL_POSITION",
+        [name],
+      );
+      assert.deepEqual(
+        columns.map((column) => column.name),
+        ["id", "value", "expires_at", "value_bytes"],
+      );
+    });
+
+    it("cas, touch and increment hold on clients without CLIENT_FOUND_ROWS (an unchanged row counts 0)", async () => {
+      const { url } = await database();
+      const clients = [
+        mysqlPromise.createPool({ uri: url, flags: ["-FOUND_ROWS"] }),
+        mariadb.createPool({ ...mariadbOptions(url), foundRows: false }),
+      ];
+      for (const [i, client] of clients.entries()) {
+        const store = kv(track(client), { prefix: `${i}:` });
+        await store.set("same", { v: 1 });
+        assert.equal(await store.cas("same", { v: 1 }, { v: 1 }), true, "a cas to the very same value swaps");
+        assert.equal(await store.cas("same", { v: 2 }, { v: 1 }), false);
+        assert.equal(await store.touch("same", { expires: null }), true, "a touch to the same (no) deadline");
+        assert.equal(await store.touch("missing", { expires: null }), false);
+        await store.set("n", 1);
+        assert.equal(await store.increment("n", 0), 1);
+        assert.equal(await store.cas("n", 1, 2), true);
+        assert.equal(await store.get("n"), 2);
+      }
+    });
+
+    it("a list() page, getMany, setMany and delMany of up to 512 keys are one statement each", async () => {
+      const { url } = await database();
+      const pool = track(mysqlPromise.createPool(url));
+      const { client, seen } = spy(pool);
+      const store = kv(client, { prefix: "p:" });
+      await store.has("warm-up");
+      const keys = Array.from({ length: 1500 }, (_, i) => `k${String(i).padStart(4, "0")}`);
+      const count = async (task) => {
+        const start = seen.length;
+        const result = await task();
+        return { result, statements: seen.slice(start).map(([sql]) => sql.trim().split(/\s+/)[0]) };
+      };
+      let step = await count(() => store.setMany(keys.slice(0, 500).map((key) => [key, key])));
+      assert.deepEqual(step.statements, ["INSERT"]);
+      await store.setMany(keys.slice(500).map((key) => [key, key]));
+      step = await count(() => store.list({ limit: 1000 }));
+      assert.deepEqual(step.statements, ["SELECT"], "the first page");
+      assert.equal(step.result.keys.length, 1000);
+      const second = await count(() => store.list({ limit: 1000, cursor: step.result.cursor }));
+      assert.deepEqual(second.statements, ["SELECT"], "the second page starts after the cursor");
+      assert.deepEqual(
+        second.result.keys.map((key) => key.name),
+        keys.slice(1000),
+      );
+      step = await count(() => store.getMany(keys.slice(0, 300)));
+      assert.deepEqual(step.statements, ["SELECT"]);
+      assert.deepEqual(step.result, keys.slice(0, 300));
+      step = await count(() => store.delMany(keys.slice(0, 100)));
+      assert.deepEqual(step.statements, ["DELETE"]);
+      assert.deepEqual(await store.getMany(["k0000", "k0099", "k0100"]), [null, null, "k0100"]);
+    });
+
+    it("a value over the server's max_allowed_packet is a clear TypeError, and the client stays usable", async () => {
+      const { url } = await database();
+      const [[{ packet }]] = await admin.query("SELECT @@max_allowed_packet AS packet");
+      if (packet > 256 * 1024 * 1024) return; // too big a server limit to build a value over it here
+      const pool = track(mysqlPromise.createPool({ uri: url, connectionLimit: 1 }));
+      const store = kv(pool);
+      await store.set("small", 1);
+      const big = "x".repeat(Number(packet));
+      await assert.rejects(store.set("big", big), fails("ERR_POLYKV_VALUE", TypeError));
+      await assert.rejects(
+        store.setMany([
+          ["a", 1],
+          ["big", big],
+        ]),
+        fails("ERR_POLYKV_VALUE", TypeError),
+      );
+      assert.deepEqual(await store.getMany(["small", "a", "big"]), [1, null, null]);
+    });
+
+    it("a single connection shared by concurrent increments, takes and setMany runs them all", async () => {
+      const { url } = await database();
+      for (const connection of [mysql.createConnection(url), await mariadb.createConnection(mariadbOptions(url))]) {
+        const store = kv(track(connection), { prefix: `${randomBytes(3).toString("hex")}:` });
+        await store.setMany(Array.from({ length: 20 }, (_, i) => [`t${i}`, i]));
+        const [counts, taken] = await Promise.all([
+          Promise.all(Array.from({ length: 30 }, () => store.increment("n"))),
+          Promise.all(Array.from({ length: 40 }, (_, i) => store.getAndDelete(`t${i % 20}`))),
+          store.setMany([
+            ["x", 1],
+            ["t0", null],
+          ]),
+        ]);
+        assert.deepEqual(
+          [...counts].sort((a, b) => a - b),
+          Array.from({ length: 30 }, (_, i) => i + 1),
+        );
+        assert.ok(taken.filter((value) => value !== null).length <= 20);
+        assert.equal(await store.get("n"), 30);
+        assert.equal(await store.get("x"), 1);
+        assert.deepEqual(await store.keys(), ["n", "x"]);
+      }
     });
 
     it("the stores of one kv() share its setup; first calls of several clients on a new database all work", async () => {

@@ -7,9 +7,14 @@
 //   mariadb Pool (8)   the mariadb connector's pool, 8 connections, each side its own
 // Each side has its own database (bench_polykv, bench_loop), so each uses its own `kv`
 // table and clearing one never touches the other. 2 000 keys per pass, as for Postgres.
+//
+// `node bench/mysql.mjs` alone measures the data model on a mysql2 pool instead:
+// getWithMetadata() beside get() (the deadline read back), and getMany() of 100 keys
+// (one IN statement) beside 100 get() awaited in turn and 100 get() in flight at once.
 import mysql from "mysql2/promise";
 import mariadb from "mariadb";
 import polykv from "../index.js";
+import { measure, median, dataset } from "./lib.mjs";
 
 const N = Number(process.env.POLYKV_BENCH_MYSQL_KEYS) || 2000;
 const DATABASES = ["bench_polykv", "bench_loop"];
@@ -111,3 +116,45 @@ export default async function mysqlRows({ wants }) {
     },
   ];
 }
+
+// The data-model bench (run directly): each figure the median of RUNS passes.
+async function dataModel() {
+  const url = process.env.POLYKV_TEST_MYSQL_URL;
+  if (!url) throw new Error("set POLYKV_TEST_MYSQL_URL (source .ci/services.sh start)");
+  const RUNS = Number(process.env.POLYKV_BENCH_RUNS) || 7;
+  const admin = await mysql.createConnection(url);
+  await admin.query("DROP DATABASE IF EXISTS bench_polykv");
+  await admin.query("CREATE DATABASE bench_polykv");
+  await admin.end();
+  const pool = mysql.createPool({ uri: withDatabase(url, "bench_polykv").href, connectionLimit: 8 });
+  const store = polykv(pool);
+  const { keys, values } = dataset(N);
+  await store.setMany(
+    keys.map((key, i) => [key, values[i]]),
+    { expires: 3600 },
+  );
+  const batch = (i) => Array.from({ length: 100 }, (_, j) => keys[(i * 100 + j) % N]);
+  const cases = [
+    ["get()", (i) => store.get(keys[i % N]), 1],
+    ["getWithMetadata()", (i) => store.getWithMetadata(keys[i % N]), 1],
+    ["getMany(100 keys)", (i) => store.getMany(batch(i)), 100],
+    [
+      "100 × get() awaited in turn",
+      (i) => batch(i).reduce((done, key) => done.then(() => store.get(key)), Promise.resolve()),
+      100,
+    ],
+    ["100 × get() in flight", (i) => Promise.all(batch(i).map((key) => store.get(key))), 100],
+  ];
+  const n = (per) => (per === 1 ? 2000 : 40);
+  for (const [, fn, per] of cases) await measure(fn, { n: n(per) }); // warm-up
+  const results = cases.map(() => []);
+  for (let run = 0; run < RUNS; run++) {
+    for (const [i, [, fn, per]] of cases.entries()) results[i].push((await measure(fn, { n: n(per) })) * per);
+  }
+  console.log(`mysql2 Pool (8), ${N} keys with a deadline, median of ${RUNS} passes, keys read per second:`);
+  for (const [i, [name]] of cases.entries())
+    console.log(`  ${name.padEnd(30)} ${Math.round(median(results[i])).toLocaleString("en")}`);
+  await pool.end();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await dataModel();

@@ -245,6 +245,14 @@ function wrapper(client) {
       const deadline = expiresAt === undefined ? (seen?.envelope.expires ?? null) : expiresAt;
       return Boolean(await client.cas(key, expected, next === null ? null : envelope(key, next, deadline)));
     };
+    // The same envelope with another deadline, value and metadata untouched.
+    driver.touch = async (key, expiresAt) => {
+      for (;;) {
+        const data = await client.get(key);
+        if (!live(data)) return false;
+        if (await client.cas(key, data, { ...data, expires: expiresAt })) return true;
+      }
+    };
   }
   if (typeof client.increment === "function") {
     driver.increment = (key, by, expiresAt) => incrementBy(client, key, by, expiresAt);
@@ -318,6 +326,14 @@ function owner(client) {
     driver.swap = async (key, seen, next, expiresAt) => {
       const expires = expiresAt === undefined ? undefined : seconds(expiresAt);
       return Boolean(await client.cas(key, seen?.stored ?? null, next === null ? null : toClient(key, next), expires));
+    };
+    // The stored value swapped with itself under the new expiry (seconds, as RAW clients take it).
+    driver.touch = async (key, expiresAt) => {
+      for (;;) {
+        const stored = await client.get(key);
+        if (stored === null || stored === undefined) return false;
+        if (await client.cas(key, stored, stored, seconds(expiresAt))) return true;
+      }
     };
   }
   if (typeof client.increment === "function") {

@@ -285,6 +285,7 @@ const OPERATIONS = {
   }),
   increment: async (store, { key, by, expires }) => ({ value: await store.increment(key, by, { expires }) }),
   getAndDelete: async (store, { key }) => ({ value: toWire(await store.getAndDelete(key)) }),
+  touch: async (store, { key, expires }) => ({ touched: await store.touch(key, { expires }) }),
   getMany: async (store, { keys }) => ({ values: (await store.getMany(keys)).map(toWire) }),
   setMany: async (store, { entries, expires }) => {
     if (!Array.isArray(entries)) throw new HttpError(400, "setMany: entries must be an array of [key, value] pairs");

@@ -203,6 +203,11 @@ class ApiDriver {
     return (await this.#operate("getAndDelete", JSON.stringify({ key: checked(key) }))).value ?? null;
   }
 
+  // The served store's touch(): the value and metadata stay on the server.
+  async touch(key, expiresAt) {
+    return (await this.#operate("touch", JSON.stringify({ key, expires: secondsOf(expiresAt) }))).touched === true;
+  }
+
   async getMany(keys) {
     return (await this.#operate("getMany", JSON.stringify({ keys: keys.map(checked) }))).values;
   }

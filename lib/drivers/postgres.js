@@ -43,6 +43,14 @@ const { requirePeer } = require("../peer.js");
 const { openValue } = require("../record.js");
 const { notANumber } = require("../atomic.js");
 
+// Errors that say the server is gone rather than that it refused the statement.
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "57P01", "57P02", "57P03"]);
+function isConnectionError(error) {
+  return (
+    CONNECTION_CODES.has(error?.code) || /Connection terminated|not queryable|connection timeout/i.test(error?.message)
+  );
+}
+
 const CAPS = capabilities({ ordered: true, atomic: true, bytes: true });
 
 // What `value` holds on a row whose value is in `bytes`: JSON, so polystore reads
@@ -78,6 +86,8 @@ const SQL = {
   get: `SELECT value, bytes FROM kv WHERE id = $1 AND ${LIVE}`,
   getRecord: `SELECT value, bytes, ${DEADLINE} FROM kv WHERE id = $1 AND ${LIVE}`,
   has: `SELECT 1 FROM kv WHERE id = $1 AND ${LIVE}`,
+  // Moves a live row's deadline alone: the value is not rewritten (docs/behaviour.md §32).
+  touch: `UPDATE kv SET expires_at = now() + $2::float8 * interval '1 millisecond' WHERE id = $1 AND ${LIVE}`,
   set: `INSERT INTO kv (id, value, bytes, expires_at) VALUES ($1, $2, $3, ${AFTER_MS})
     ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, bytes = EXCLUDED.bytes, expires_at = EXCLUDED.expires_at`,
   del: "DELETE FROM kv WHERE id = $1",
@@ -194,8 +204,30 @@ class PostgresDriver {
 
   // One prepared statement of SQL (named after its entry), with `values`.
   #run(name, values) {
-    return this.#db.query({ name: `polykv_kv_${name}`, text: SQL[name], values });
+    const pending = this.#db.query({ name: `polykv_kv_${name}`, text: SQL[name], values });
+    // While the server answers, only a failure is looked at (docs/behaviour.md §34).
+    return this.#up ? pending.catch(this.#failed) : pending.then(this.#answered, this.#failed);
   }
+
+  // The connection's state, for the store's `connect` and `disconnect` events: one
+  // event per transition, told by the calls themselves (pg reconnects on the next one).
+  #up = false;
+
+  #answered = (result) => {
+    if (!this.#up) {
+      this.#up = true;
+      this.notify?.("connect");
+    }
+    return result;
+  };
+
+  #failed = (error) => {
+    if (this.#up && isConnectionError(error)) {
+      this.#up = false;
+      this.notify?.("disconnect", error);
+    }
+    throw error;
+  };
 
   async get(key) {
     checkText("key", key);
@@ -217,6 +249,11 @@ class PostgresDriver {
   async has(key) {
     checkText("key", key);
     return (await this.#run("has", [key])).rows.length > 0;
+  }
+
+  async touch(key, expiresAt) {
+    checkText("key", key);
+    return (await this.#run("touch", [key, remainingMs(expiresAt)])).rowCount > 0;
   }
 
   async del(key) {
@@ -393,6 +430,11 @@ module.exports = {
     if (url === null) return new PostgresDriver(input);
     const { Pool } = requirePeer("pg", "POSTGRES", url.slice(0, url.indexOf(":") + 1).toLowerCase());
     // allowExitOnIdle: a store nobody closes does not keep the process alive once idle.
-    return new PostgresDriver(new Pool({ connectionString: url, allowExitOnIdle: true }));
+    const pool = new Pool({ connectionString: url, allowExitOnIdle: true });
+    const driver = new PostgresDriver(pool);
+    // An idle client of the pool that loses its server is an `error` event of the
+    // pool, which would crash the process with no listener: it goes to the store's.
+    pool.on("error", (error) => driver.notify?.("error", error));
+    return driver;
   },
 };

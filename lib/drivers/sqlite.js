@@ -121,6 +121,12 @@ class SqliteClient {
     return Boolean(this.#sql(`SELECT 1 AS found FROM kv WHERE id = ? AND ${LIVE}`).get(key, Date.now()));
   }
 
+  /** Moves a live record's deadline alone: one UPDATE, the value not rewritten (docs/behaviour.md §32). */
+  touch(key, expiresAt) {
+    const done = this.#sql(`UPDATE kv SET expires_at = ? WHERE id = ? AND ${LIVE}`);
+    return done.run(expiresAt, key, Date.now()).changes > 0;
+  }
+
   /** The record as stored: JSON text or a BLOB's bytes; null when missing or expired. */
   getRaw(key) {
     const row = this.#sql(`SELECT value FROM kv WHERE id = ? AND ${LIVE}`).get(key, Date.now());

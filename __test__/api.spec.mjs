@@ -742,6 +742,7 @@ describe("polykv/server: authentication, Host check, limits (docs/behaviour.md Â
       await assert.rejects(store.increment("n"), refused);
       await assert.rejects(store.cas("n", 5, 6), refused);
       await assert.rejects(store.getAndDelete("k"), refused);
+      await assert.rejects(store.touch("k", { expires: 60 }), refused);
       await assert.rejects(store.set("b", new Uint8Array([1])), refused);
       await assert.rejects(store.set("k", 2, { metadata: { m: 2 } }), refused);
       await assert.rejects(store.setMany([["x", 1]]), refused);

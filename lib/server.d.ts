@@ -19,7 +19,7 @@ export interface ServerOptions {
   cors?: boolean | string;
   /** Required `Authorization: Bearer <token>` on every request (401 otherwise). Default: none. */
   token?: string;
-  /** Refuse PUT, DELETE and the writing POST operations (set, cas, increment, getAndDelete, setMany, delMany) with 405. Default: `false`. */
+  /** Refuse PUT, DELETE and the writing POST operations (set, cas, increment, getAndDelete, touch, setMany, delMany) with 405. Default: `false`. */
   readOnly?: boolean;
   /** Host names (no port) the server answers to. Default: any with a `token`, else this machine's only. */
   hosts?: string[];

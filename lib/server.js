@@ -29,6 +29,7 @@
  * | `cas`          | `{ key, expected, next, expires }`          | `{ swapped }`                     |
  * | `increment`    | `{ key, by, expires }`                      | `{ value }`                       |
  * | `getAndDelete` | `{ key }`                                   | `{ value }`                       |
+ * | `touch`        | `{ key, expires }`                          | `{ touched }`                     |
  * | `getMany`      | `{ keys }`                                  | `{ values }`                      |
  * | `setMany`      | `{ entries: [[key, value or null]], expires }` | `{}`                           |
  * | `delMany`      | `{ keys }`                                  | `{}`                              |
@@ -94,7 +95,7 @@ const DEFAULTS = {
  *   add `Access-Control-Allow-Origin`, so browser pages on another origin can use the store.
  * @property {string} [token] Required `Authorization: Bearer <token>` on every request (401 otherwise).
  * @property {boolean} [readOnly=false] Refuse PUT, DELETE and the writing operations (set, cas, increment,
- *   getAndDelete, setMany, delMany) with 405.
+ *   getAndDelete, touch, setMany, delMany) with 405.
  * @property {string[]} [hosts] Host names (no port) the server answers to. Default: any with a `token`;
  *   without one, only this machine's (`localhost`, `*.localhost`, `127.x.x.x`, `[::1]`).
  * @property {number} [maxKeyLength=1024] Longest key (or listing prefix) accepted, in characters; 400 beyond.
@@ -302,7 +303,7 @@ const OPERATIONS = {
   list: (store, { prefix, limit, cursor }) => store.list({ prefix, limit, cursor }),
 };
 // The operations a `readOnly` server refuses (405), as it refuses PUT and DELETE.
-const WRITES = new Set(["set", "cas", "increment", "getAndDelete", "setMany", "delMany"]);
+const WRITES = new Set(["set", "cas", "increment", "getAndDelete", "touch", "setMany", "delMany"]);
 
 // The server's limits on an operation's body, as on the plain requests: no key or
 // prefix over `maxKeyLength` (400), no more than `maxListing` keys or entries (413).

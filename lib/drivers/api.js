@@ -205,7 +205,8 @@ class ApiDriver {
 
   // The served store's touch(): the value and metadata stay on the server.
   async touch(key, expiresAt) {
-    return (await this.#operate("touch", JSON.stringify({ key, expires: secondsOf(expiresAt) }))).touched === true;
+    const body = JSON.stringify({ key: checked(key), expires: secondsOf(expiresAt) });
+    return (await this.#operate("touch", body)).touched === true;
   }
 
   async getMany(keys) {

@@ -115,6 +115,10 @@ declare namespace kv {
      * instead of treating it as "never expire" as polystore does. Default: false.
      */
     strict?: boolean | undefined;
+    /** API (`http(s)://` URLs) only: ms before a request, body included, is abandoned. Default: 10 000. */
+    timeout?: number | undefined;
+    /** API (`http(s)://` URLs) only: sent as `Authorization: Bearer <token>` (see `polykv/server`). */
+    token?: string | undefined;
   }
 
   /** What `store.type` says about the client; a custom client's own `TYPE` otherwise. */

@@ -14,7 +14,7 @@
 const drivers = require("./lib/drivers/index.js");
 const { adaptClient } = require("./lib/adapt.js");
 const { listEntries, listKeys, clearByListing, isThenable, getRecordOf } = require("./lib/contract.js");
-const { deadline } = require("./lib/rules.js");
+const { deadline, MAX_EXPIRES } = require("./lib/rules.js");
 const { decode } = require("./lib/json.js");
 const { parseLenient, parseStrict } = require("./lib/expires.js");
 const { generateKey } = require("./lib/key.js");
@@ -31,10 +31,48 @@ const lenientExpires = new Map();
 const strictExpires = new Map();
 const DERIVE = Symbol("polykv.derive");
 
+// Keys and prefixes must be well-formed UTF-16: a lone surrogate has no UTF-8 form, so
+// SQLite, file, folder and Redis would store "\ud800", "\udc00" and "\ufffd" as one key
+// (docs/behaviour.md §37). isWellFormed() is Node 20+ and Bun; the regex is for Node 18.
+const isWellFormed =
+  String.prototype.isWellFormed ??
+  function () {
+    return !/\p{Cs}/u.test(this);
+  };
+const shown = (text) => JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+
 function toKey(key) {
-  if (typeof key === "string") return key;
+  if (typeof key === "string") {
+    if (isWellFormed.call(key)) return key;
+    throw polykvError("ERR_POLYKV_KEY", null, `a key must be well-formed Unicode, ${shown(key)} has a lone surrogate`);
+  }
   if (typeof key === "number" && Number.isFinite(key)) return String(key);
   throw polykvError("ERR_POLYKV_KEY", null, `a key must be a string (or a finite number), got ${describe(key)}`);
+}
+
+// A prefix (option, .prefix() or per call): a string of well-formed Unicode.
+function toPrefix(prefix, what) {
+  if (typeof prefix !== "string") {
+    throw polykvError("ERR_POLYKV_OPTIONS", null, `${what} must be a string, got ${describe(prefix)}`);
+  }
+  if (!isWellFormed.call(prefix)) {
+    throw polykvError(
+      "ERR_POLYKV_OPTIONS",
+      null,
+      `${what} must be well-formed Unicode, ${shown(prefix)} has a lone surrogate`,
+    );
+  }
+  return prefix;
+}
+
+// Beyond MAX_EXPIRES seconds no backend holds the deadline the same way (docs/behaviour.md §38).
+function tooFar(value) {
+  return polykvError(
+    "ERR_POLYKV_EXPIRES",
+    null,
+    `expires ${typeof value === "string" ? JSON.stringify(value) : value} is over the maximum of ${MAX_EXPIRES} seconds (2^31 - 1, about 68 years); use null for never`,
+    { range: true },
+  );
 }
 
 /** Seconds (fractions allowed) or null for "never", from a number or a string such as "2h". */
@@ -43,7 +81,11 @@ function parseExpires(value, strict = false) {
   if (typeof value === "number") {
     if (Number.isNaN(value))
       throw polykvError("ERR_POLYKV_EXPIRES", null, "expires must be a number of seconds, got NaN");
-    return value === Infinity ? null : value;
+    if (value > MAX_EXPIRES) {
+      if (value === Infinity) return null;
+      throw tooFar(value);
+    }
+    return value;
   }
   if (typeof value !== "string") {
     throw polykvError(
@@ -52,22 +94,26 @@ function parseExpires(value, strict = false) {
       `expires must be a number of seconds, a duration string such as "10s", or null; got ${describe(value)}`,
     );
   }
+  let seconds;
   if (strict) {
-    let seconds = strictExpires.get(value);
-    if (seconds !== undefined) return seconds;
-    try {
-      seconds = parseStrict(value);
-    } catch (error) {
-      throw polykvError("ERR_POLYKV_EXPIRES", null, error.message, { verbatim: true });
+    seconds = strictExpires.get(value);
+    if (seconds === undefined) {
+      try {
+        seconds = parseStrict(value);
+      } catch (error) {
+        throw polykvError("ERR_POLYKV_EXPIRES", null, error.message, { verbatim: true });
+      }
+      if (strictExpires.size < 10_000) strictExpires.set(value, seconds);
     }
-    if (strictExpires.size < 10_000) strictExpires.set(value, seconds);
-    return seconds;
+  } else {
+    seconds = lenientExpires.get(value);
+    if (seconds === undefined) {
+      seconds = parseLenient(value);
+      if (lenientExpires.size < 10_000) lenientExpires.set(value, seconds);
+    }
   }
-  let seconds = lenientExpires.get(value);
-  if (seconds === undefined) {
-    seconds = parseLenient(value);
-    if (lenientExpires.size < 10_000) lenientExpires.set(value, seconds);
-  }
+  // A string never means "never" by overflowing: "1e400ms" is out of range, not forever.
+  if (seconds !== null && seconds > MAX_EXPIRES) throw tooFar(value);
   return seconds;
 }
 
@@ -171,11 +217,8 @@ class Store {
       throw polykvError("ERR_POLYKV_OPTIONS", null, `kv() options must be an object, got ${describe(options)}`);
     }
     const { prefix = "", expires = null, strict = false } = options;
-    if (typeof prefix !== "string") {
-      throw polykvError("ERR_POLYKV_OPTIONS", null, `the prefix option must be a string, got ${describe(prefix)}`);
-    }
     this.#strict = Boolean(strict);
-    this.PREFIX = prefix;
+    this.PREFIX = toPrefix(prefix, "the prefix option");
     // polystore treats a falsy default (0 included) as "never expire".
     this.EXPIRES = parseExpires(expires || null, this.#strict);
 
@@ -254,7 +297,7 @@ class Store {
     const core = this.#core;
     if (core.ready !== null) await core.ready;
     const id = toKey(key);
-    const full = (options?.prefix || this.PREFIX) + id;
+    const full = (options?.prefix ? toPrefix(options.prefix, "the prefix option") : this.PREFIX) + id;
     const seconds = this.#expiresFrom(options);
     const driver = core.driver;
     if (value === null || value === undefined || (seconds !== null && seconds <= 0)) {
@@ -310,7 +353,8 @@ class Store {
     const driver = core.driver;
     if (typeof driver.add !== "function") return this.set(generateKey(), value, options);
     const seconds = this.#expiresFrom(options);
-    return driver.add(options?.prefix || this.PREFIX, value, deadline(seconds), seconds);
+    const prefix = options?.prefix ? toPrefix(options.prefix, "the prefix option") : this.PREFIX;
+    return driver.add(prefix, value, deadline(seconds), seconds);
   }
 
   async get(key, type) {
@@ -711,9 +755,7 @@ class Store {
 
   /** A store over the same driver whose keys all start with `PREFIX + prefix`. */
   prefix(prefix = "") {
-    if (typeof prefix !== "string") {
-      throw polykvError("ERR_POLYKV_OPTIONS", null, `prefix() takes a string, got ${describe(prefix)}`);
-    }
+    toPrefix(prefix, "prefix()'s argument");
     return new Store(DERIVE, { from: this, prefix: this.PREFIX + prefix, expires: this.EXPIRES });
   }
 

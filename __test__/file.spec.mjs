@@ -3,7 +3,19 @@
 // processes, temp-and-rename writes, batching, corrupt files, URL forms.
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -146,6 +158,65 @@ describe("FILE: bad files and URLs", () => {
     for (const input of [`file://${root}/data`, new URL(`file://${root}/.cache`)]) {
       assert.throws(() => kv(input), /add an extension .* or end it with "\/"/);
     }
+  });
+});
+
+describe("FILE: symlinks, modes and crashed writers (docs/behaviour.md §35)", () => {
+  it("a symlink planted at the temp file name is never written through", async () => {
+    const file = fresh();
+    const dir = join(file, "..");
+    mkdirSync(dir, { recursive: true });
+    const victim = join(dir, "..", `victim${count++}`);
+    const store = kv(`file://${file}`);
+    // The fixed name older versions used, planted after the store opened.
+    symlinkSync(victim, join(dir, ".data.json.polykv-tmp"));
+    await store.set("k", 1);
+    await store.set("k", 2);
+    assert.equal(existsSync(victim), false, "nothing was written outside the folder");
+    assert.equal(readJson(file).k.value, 2);
+  });
+
+  it("the file keeps its mode across rewrites; a new file follows the umask", async () => {
+    const file = fresh();
+    const store = kv(`file://${file}`);
+    const probe = join(file, "..", "probe");
+    writeFileSync(probe, "");
+    assert.equal(statSync(file).mode & 0o777, statSync(probe).mode & 0o777);
+    chmodSync(file, 0o600);
+    await store.set("secret", "s3cret");
+    await store.set("more", 1);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+  });
+
+  it("a symlinked file is refused unless the URL says ?symlinks=follow, which writes to its target", async () => {
+    const target = fresh("real.json");
+    mkdirSync(join(target, ".."), { recursive: true });
+    writeFileSync(target, "{}");
+    const link = join(target, "..", "link.json");
+    symlinkSync(target, link);
+    assert.throws(() => kv(`file://${link}`), {
+      code: "ERR_POLYKV_CLIENT",
+      message: /symbolic link.*\?symlinks=follow/,
+    });
+    const store = kv(`file://${link}?symlinks=follow`);
+    assert.equal(store.type, "FILE");
+    await store.set("k", 1);
+    assert.ok(lstatSync(link).isSymbolicLink(), "the link stays a link");
+    assert.equal(readJson(target).k.value, 1);
+  });
+
+  it("temp files a crashed writer left behind are removed when the store opens", async () => {
+    const file = fresh();
+    const dir = join(file, "..");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, "{}");
+    for (const name of [".data.json.polykv-tmp", ".data.json.polykv-Ab3dEf_hIj-k.tmp"]) {
+      writeFileSync(join(dir, name), "x".repeat(100_000));
+    }
+    writeFileSync(join(dir, ".other.json.polykv-tmp"), "another store's");
+    const store = kv(`file://${file}`);
+    assert.deepEqual(readdirSync(dir).sort(), [".other.json.polykv-tmp", "data.json"]);
+    assert.deepEqual(await store.keys(), []);
   });
 });
 

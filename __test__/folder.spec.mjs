@@ -3,7 +3,20 @@
 // leave the folder, foreign files, corrupt records.
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import polystore from "polystore";
@@ -139,6 +152,88 @@ describe("FOLDER: foreign and corrupt files", () => {
     writeFileSync(file, "x");
     assert.throws(() => kv(`file://${file}/`), /\[polykv\] \[FOLDER\] cannot create the folder/);
     assert.ok(existsSync(file));
+  });
+});
+
+describe("FOLDER: symlinks, modes and crashed writers (docs/behaviour.md §35)", () => {
+  const record = (value) => JSON.stringify({ expires: null, value });
+
+  it("a symlink planted at a temp file name is never written through", async () => {
+    const dir = fresh();
+    mkdirSync(dir, { recursive: true });
+    const victims = join(dir, "..", "victims");
+    mkdirSync(victims);
+    // The names older versions used, `.polykv-<pid>-<n>.tmp`, planted ahead of the writes.
+    for (let n = 1; n <= 20; n++) symlinkSync(join(victims, `v${n}`), join(dir, `.polykv-${process.pid}-${n}.tmp`));
+    const store = kv(`file://${dir}`);
+    for (let n = 0; n < 10; n++) await store.set("k", { n, pad: "x".repeat(5000) }); // replacements
+    assert.equal((await store.get("k")).n, 9);
+    assert.deepEqual(readdirSync(victims), [], "nothing was written outside the folder");
+  });
+
+  it("a symlink at a record's name is not followed: not read, not listed, and set() replaces the link", async () => {
+    const dir = fresh();
+    mkdirSync(dir, { recursive: true });
+    const outside = join(dir, "..", "secret.json");
+    writeFileSync(outside, record("secret"));
+    symlinkSync(outside, join(dir, "k.json"));
+    const store = kv(`file://${dir}`);
+    assert.equal(await store.get("k"), null);
+    assert.equal(await store.has("k"), false);
+    assert.deepEqual(await store.keys(), []);
+    await store.clear();
+    assert.ok(lstatSync(join(dir, "k.json")).isSymbolicLink(), "clear() leaves what is not ours");
+    await store.set("k", "mine");
+    assert.equal(readFileSync(outside, "utf8"), record("secret"), "the link's target is untouched");
+    assert.ok(lstatSync(join(dir, "k.json")).isFile());
+    assert.equal(await store.get("k"), "mine");
+  });
+
+  it("?symlinks=follow opts in: records are read and replaced through their links", async () => {
+    const dir = fresh();
+    mkdirSync(dir, { recursive: true });
+    const outside = join(dir, "..", "shared.json");
+    writeFileSync(outside, record("shared"));
+    symlinkSync(outside, join(dir, "k.json"));
+    const store = kv(`file://${dir}?symlinks=follow`);
+    assert.equal(store.type, "FOLDER");
+    assert.equal(await store.get("k"), "shared");
+    assert.deepEqual(await store.keys(), ["k"]);
+    await store.set("k", "updated");
+    assert.ok(lstatSync(join(dir, "k.json")).isSymbolicLink(), "the link stays a link");
+    assert.equal(JSON.parse(readFileSync(outside, "utf8")).value, "updated");
+  });
+
+  it("a record keeps its mode when it is replaced; a new record follows the umask", async () => {
+    const dir = fresh();
+    const store = kv(`file://${dir}`);
+    await store.set("small", 1);
+    await store.set("big", "x".repeat(5000));
+    writeFileSync(join(dir, "probe"), "");
+    const umasked = statSync(join(dir, "probe")).mode & 0o777;
+    assert.equal(statSync(join(dir, "small.json")).mode & 0o777, umasked);
+    for (const key of ["small", "big"]) {
+      const file = join(dir, `${key}.json`);
+      chmodSync(file, 0o600);
+      await store.set(key, "y".repeat(key === "big" ? 6000 : 1));
+      assert.equal(statSync(file).mode & 0o777, 0o600, key);
+    }
+  });
+
+  it("temp files a crashed writer left behind are removed when the folder opens; fresh ones stay", async () => {
+    const dir = fresh();
+    mkdirSync(dir, { recursive: true });
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    for (const name of [".polykv-4242-1.tmp", ".polykv-Zx9_k2LmQ0aB.tmp"]) {
+      writeFileSync(join(dir, name), "x".repeat(3_000_000));
+      utimesSync(join(dir, name), hourAgo, hourAgo);
+    }
+    writeFileSync(join(dir, ".polykv-fresh0000000.tmp"), "being written");
+    writeFileSync(join(dir, "other.tmp"), "not ours");
+    utimesSync(join(dir, "other.tmp"), hourAgo, hourAgo);
+    const store = kv(`file://${dir}`);
+    assert.deepEqual(readdirSync(dir).sort(), [".polykv-fresh0000000.tmp", "other.tmp"]);
+    assert.deepEqual(await store.keys(), []);
   });
 });
 

@@ -599,14 +599,15 @@ if (URL_) {
       });
     }
 
-    for (const [name, reply] of [
+    for (const [name, reply, auth] of [
       ["20 000 nested arrays", "*1\r\n".repeat(20_000)],
+      ["20 000 nested arrays in answer to AUTH", "*1\r\n".repeat(20_000), ":pw@"],
       ["a line that never ends", "+" + "a".repeat(200_000)],
       ["an unknown reply type", "?garbage\r\n"],
     ]) {
       it(`${name}: every call rejects with a connection error, and the process lives on`, async () => {
         const fake = await fakeRedis(reply);
-        const store = kv(`redis://127.0.0.1:${fake.port}/0`);
+        const store = kv(`redis://${auth ?? ""}127.0.0.1:${fake.port}/0`);
         try {
           const results = await Promise.allSettled([store.get("a"), store.set("b", 1), store.has("c"), store.keys()]);
           for (const result of results) {
@@ -622,6 +623,32 @@ if (URL_) {
         }
       });
     }
+
+    it("a call issued behind a stalled listing rejects at its own deadline, not the listing's plus its own", async () => {
+      const silent = await fakeRedis(""); // accepts, never answers
+      const store = kv(`redis://127.0.0.1:${silent.port}/0`);
+      try {
+        const started = performance.now();
+        const settled = (promise, from) =>
+          promise.then(
+            () => ["answered"],
+            (error) => [error.code, performance.now() - from, error.message],
+          );
+        const listing = settled(store.keys(), started);
+        await sleep(3000);
+        const issued = performance.now();
+        const [code, waited, message] = await settled(store.get("a"), issued);
+        assert.equal(code, "ERR_POLYKV_CONNECTION", message);
+        assert.ok(waited >= 9500 && waited < 11_000, `get rejected ${Math.round(waited)} ms after it was issued`);
+        assert.match(message, /no reply within 10000 ms/);
+        const [listed, listWaited] = await listing;
+        assert.equal(listed, "ERR_POLYKV_CONNECTION");
+        assert.ok(listWaited >= 9500 && listWaited < 11_000, `keys() rejected after ${Math.round(listWaited)} ms`);
+      } finally {
+        await store.close();
+        await silent.close();
+      }
+    });
 
     it("a whole reply followed by garbage: the whole one is delivered, the rest reject", async () => {
       const fake = await fakeRedis(":1\r\n$-1\r\n?garbage\r\n");

@@ -25,12 +25,14 @@ const CODES = Object.freeze({
 /**
  * An error with `code`. `backend` is the store type for the `[polykv] [TYPE]` tag,
  * or null for the facade's own messages; `verbatim` keeps `message` as it is
- * (polystore's exact texts). `cause` is kept when given.
+ * (polystore's exact texts); `range` makes it a RangeError (a value of the right
+ * type, out of range). `cause` is kept when given.
  */
-function polykvError(code, backend, message, { cause, verbatim = false } = {}) {
+function polykvError(code, backend, message, { cause, verbatim = false, range = false } = {}) {
   if (!(code in CODES)) throw new Error(`[polykv] unknown error code ${code}`);
   const text = verbatim ? message : backend ? `[polykv] [${backend}] ${message}` : `[polykv] ${message}`;
-  const error = CODES[code] ? new TypeError(text, cause && { cause }) : new Error(text, cause && { cause });
+  const Class = range ? RangeError : CODES[code] ? TypeError : Error;
+  const error = new Class(text, cause && { cause });
   error.code = code;
   return error;
 }

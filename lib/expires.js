@@ -9,7 +9,11 @@
 // lower-case, drop `,` and `_`, then `<number><spaces?><unit>`, a trailing `s` on the
 // unit ignored, the result rounded to 3 decimals, and anything unparseable means
 // "never expire" (null). Strict mode turns that last case into an error, after also
-// accepting the compound durations of Rust's humantime crate ("1h 30m", "2h 37min").
+// accepting the compound durations of Rust's humantime crate ("1h 30m", "2h 37min"),
+// and refuses what lenient mode reads only by accident: a `,` or `_` that is not
+// between two digits ("_1s", "1_s"), a plural `s` after a one-letter unit or `ms`
+// ("10ss", "5hs"). Neither mode bounds the result: the facade refuses anything over
+// MAX_EXPIRES (lib/rules.js) with a RangeError.
 
 const DAY = 86_400;
 const YEAR = DAY * 365.25;
@@ -211,10 +215,26 @@ function invalidExpires(input) {
   return `[polykv] invalid expires ${debugQuote(input)}: use seconds (a number) or a duration such as "10s", "5min", "2h", "1d", "1h 30m"`;
 }
 
+/**
+ * Whether `input`, which lenient mode read, also reads the same to a person: digit
+ * separators only between digits, and a plural `s` only after a unit word.
+ */
+function strictShape(input) {
+  if (/(?<!\d)[,_]|[,_](?!\d)/.test(input)) return false;
+  const unit = NUMBER_UNIT.exec(trim(input).toLowerCase().replace(/[,_]/g, ""))[2];
+  if (UNITS.has(unit)) return true;
+  // Only the plural of a word ("mins", "hrs", "days"): not "ss", "hs", "mss".
+  const one = unit.slice(0, -1);
+  return one.length >= 2 && one !== "ms" && UNITS.has(one);
+}
+
 /** Strict parse: polystore's forms, then humantime's compound durations; else throws an Error with that text. */
 function parseStrict(input) {
   const seconds = parseLenient(input);
-  if (seconds !== null) return seconds;
+  if (seconds !== null) {
+    if (!strictShape(input)) throw new Error(invalidExpires(input));
+    return seconds;
+  }
   try {
     return round3(humantime(trim(input)));
   } catch (error) {

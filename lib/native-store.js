@@ -279,4 +279,9 @@ function pathFromFileUrl(href) {
   }
 }
 
-module.exports = { NativeDriver, BatchingDriver, pathFromFileUrl, PAGE };
+/** Whether a `file:` URL opts in to following symlinks: `?symlinks=follow` (docs/behaviour.md §35). */
+function followsSymlinks(href) {
+  return /[?&]symlinks=follow(?:[&#]|$)/.test(href);
+}
+
+module.exports = { NativeDriver, BatchingDriver, pathFromFileUrl, followsSymlinks, PAGE };

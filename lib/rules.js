@@ -6,6 +6,14 @@
 // here, cargo test there), so they cannot drift apart.
 
 /**
+ * The longest `expires` polykv takes, in seconds: 2^31 - 1 (about 68 years), the
+ * largest TTL every backend holds the same way. Cloudflare KV's `expirationTtl` is a
+ * 32-bit integer; a JS Date, Redis PX and SQL integers hold far more. Beyond it, a
+ * RangeError.
+ */
+const MAX_EXPIRES = 2 ** 31 - 1;
+
+/**
  * The absolute deadline, in integer Unix ms, of a record that lives `seconds` from
  * `now`; null for never. Whole milliseconds, at least one, so a positive TTL never
  * makes a record that is dead on arrival.
@@ -122,6 +130,7 @@ function scanPattern(prefix) {
 }
 
 module.exports = {
+  MAX_EXPIRES,
   deadline,
   remainingMs,
   isLiveAt,

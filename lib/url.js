@@ -6,4 +6,9 @@ function fileUrl(input) {
   return typeof href === "string" && /^file:\/\//i.test(href) ? href : null;
 }
 
-module.exports = { fileUrl };
+// Whether a file: URL names a folder: its path (before any `?` or `#`) ends in "/".
+function isFolderUrl(href) {
+  return href.replace(/[?#].*$/, "").endsWith("/");
+}
+
+module.exports = { fileUrl, isFolderUrl };

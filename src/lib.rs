@@ -22,3 +22,6 @@ extern crate napi_derive;
 pub mod backend;
 pub mod binding;
 pub mod core;
+
+#[cfg(test)]
+mod fuzz;

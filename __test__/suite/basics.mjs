@@ -97,6 +97,25 @@ export default function basics(make, caps) {
           }
         }
       });
+
+      // UTF-8 has no form for them: SQLite, file, folder and Redis stored all three as U+FFFD.
+      it("a key with a lone surrogate is a TypeError, never a key that collides with another", async () => {
+        await box.store.set("basics:\ufffd", "replacement");
+        for (const bad of ["basics:\ud800", "basics:\udc00", "\ud83d", "x\ude00y"]) {
+          for (const call of [
+            () => box.store.get(bad),
+            () => box.store.set(bad, 1),
+            () => box.store.has(bad),
+            () => box.store.del(bad),
+          ]) {
+            await assert.rejects(call, { name: "TypeError", code: "ERR_POLYKV_KEY", message: /lone surrogate/ });
+          }
+        }
+        assert.throws(() => box.store.prefix("\ud800"), { name: "TypeError", code: "ERR_POLYKV_OPTIONS" });
+        assert.equal(await box.store.get("basics:\ufffd"), "replacement");
+        await box.store.set("basics:\ud83d\ude00", "pair"); // a well-formed pair is an ordinary key
+        assert.equal(await box.store.get("basics:\ud83d\ude00"), "pair");
+      });
     }
   });
 }

@@ -145,6 +145,33 @@ export default function expiry(make, caps) {
         assert.equal(await strict.get("k"), "v");
       });
 
+      it("an expires over 2^31 - 1 seconds (68 years) is a RangeError, numbers and strings alike, and stores nothing", async () => {
+        const store = sub("e11");
+        const strict = caps.kv(sub("e12"), { strict: true });
+        for (const expires of [1e306, 1e16, 2 ** 31, "1e400ms", "1e13", "69y"]) {
+          for (const target of [store, strict]) {
+            await assert.rejects(() => target.set("k", "v", { expires }), {
+              name: "RangeError",
+              code: "ERR_POLYKV_EXPIRES",
+              message: /over the maximum of 2147483647 seconds/,
+            });
+          }
+          assert.throws(() => store.expires(expires), RangeError);
+        }
+        assert.equal(await store.get("k"), null);
+        await store.set("k", "v", { expires: 2 ** 31 - 1 }); // the maximum itself is fine
+        await store.set("forever", "v", { expires: Infinity });
+        assert.equal(await store.get("k"), "v");
+        assert.equal(await store.get("forever"), "v");
+        // Strict mode also refuses what lenient mode reads only by accident.
+        for (const expires of ["10ss", "_1s", "5hs"]) {
+          await assert.rejects(() => strict.set("k", "v", { expires }), {
+            name: "TypeError",
+            code: "ERR_POLYKV_EXPIRES",
+          });
+        }
+      });
+
       it("an expires of the wrong type is a TypeError", async () => {
         const store = sub("e10");
         await assert.rejects(() => store.set("k", "v", { expires: {} }), TypeError);

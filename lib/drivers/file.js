@@ -6,16 +6,16 @@
 // and metadata go in polykv's tagged record (lib/record.js), bytes as base64.
 
 const path = require("node:path");
-const { fileUrl } = require("../url.js");
+const { fileUrl, isFolderUrl } = require("../url.js");
 const { polykvError } = require("../errors.js");
 const { addon } = require("../addon.js");
-const { BatchingDriver, pathFromFileUrl } = require("../native-store.js");
+const { BatchingDriver, pathFromFileUrl, followsSymlinks } = require("../native-store.js");
 
 // Any file: URL not ending in "/" is ours, so a URL without an extension gets a
 // clear error below instead of "Adapter should have .get() and .set()".
 function test(input) {
   const href = fileUrl(input);
-  return href !== null && !href.endsWith("/");
+  return href !== null && !isFolderUrl(href);
 }
 
 function create(input) {
@@ -30,7 +30,7 @@ function create(input) {
     );
   }
   const { NativeStore } = addon("FILE");
-  return new BatchingDriver("FILE", NativeStore.file(path.resolve(file)));
+  return new BatchingDriver("FILE", NativeStore.file(path.resolve(file), followsSymlinks(href)));
 }
 
 module.exports = { name: "FILE", test, create };

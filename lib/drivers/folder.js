@@ -9,23 +9,24 @@
 // (`img/logo.png`), for a web server to serve as it is.
 
 const path = require("node:path");
-const { fileUrl } = require("../url.js");
+const { fileUrl, isFolderUrl } = require("../url.js");
 const { addon } = require("../addon.js");
 const { capabilities } = require("../contract.js");
 const { polykvError } = require("../errors.js");
 const { encode } = require("../json.js");
-const { NativeDriver, pathFromFileUrl } = require("../native-store.js");
+const { NativeDriver, pathFromFileUrl, followsSymlinks } = require("../native-store.js");
 
 function test(input) {
   const href = fileUrl(input);
-  return href !== null && href.endsWith("/");
+  return href !== null && isFolderUrl(href);
 }
 
 function create(input, options) {
   const { NativeStore } = addon("FOLDER");
-  const dir = path.resolve(pathFromFileUrl(fileUrl(input))) + path.sep;
+  const href = fileUrl(input);
+  const dir = path.resolve(pathFromFileUrl(href)) + path.sep;
   if (options?.asset) return new AssetDriver(NativeStore.assets(dir));
-  return new NativeDriver("FOLDER", NativeStore.folder(dir), NativeDriver.BYTES_CAPS);
+  return new NativeDriver("FOLDER", NativeStore.folder(dir, followsSymlinks(href)), NativeDriver.BYTES_CAPS);
 }
 
 // The driver gets the caller's own values (serializes: false) to write them raw, and

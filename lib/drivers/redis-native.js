@@ -26,10 +26,13 @@
 // never sees a write issued after it, as with one connection and one command.
 //
 // Failure (docs/behaviour.md §24): connecting (TCP, TLS, AUTH, SELECT) gives up after
-// CONNECT_TIMEOUT; after a failed attempt calls fail at once for RETRY_AFTER; a reply
-// overdue by REPLY_TIMEOUT drops the connection. A dropped connection rejects every
-// call waiting on it (a write whose fate is unknown is never replayed) and the next
-// call connects again. The socket is unref'd while no reply is awaited, so an idle
+// CONNECT_TIMEOUT; after a failed attempt calls fail at once for RETRY_AFTER. Every
+// call has its own deadline, REPLY_TIMEOUT after it was issued, wherever it waits
+// (queued behind a group method, or on the wire); a group method has one per round
+// trip. A call still waiting behind a group method at its deadline is rejected
+// without being sent; a reply overdue on the wire drops the connection, which
+// rejects every call waiting on it (a write whose fate is unknown is never replayed:
+// it may still have been applied) and the next call connects again. The socket is unref'd while no reply is awaited, so an idle
 // store never keeps the process alive.
 //
 // On the wire (docs/behaviour.md §24), shared with polystore over node-redis: key =
@@ -48,7 +51,8 @@ const TYPE = "REDIS";
 // Redis keeps ms TTLs and drops expired keys itself; SCAN lists in no order.
 const CAPS = capabilities({ expiresItself: true, atomic: true });
 const CONNECT_TIMEOUT = 2000; // ms, for TCP + TLS + AUTH + SELECT
-const REPLY_TIMEOUT = 10000; // ms, for the oldest reply awaited
+const REPLY_TIMEOUT = 10000; // ms from a call's issue (a group method: each round trip's) to its reply
+const CHECK_EVERY = 250; // ms between deadline checks
 const RETRY_AFTER = 100; // ms after a failed connect during which calls fail at once
 // A batch this long is sent at once, without waiting for the end of the tick, so a
 // burst of thousands of calls reaches Redis in pieces while JS is still queuing.
@@ -201,7 +205,7 @@ class Batch {
   resolve = [];
   reject = [];
   next = 0; // the command whose reply comes next
-  sentAt = 0;
+  deadline = Date.now() + REPLY_TIMEOUT; // of every call in it (issued in the same tick)
   handshake = null; // for AUTH/SELECT: called with an error text, or null when done
 }
 
@@ -354,7 +358,7 @@ class RedisNativeDriver {
     if (this.#closed) return Promise.reject(this.#closedError());
     this.#sendQueued();
     return new Promise((resolve, reject) => {
-      const item = { run, resolve, reject };
+      const item = { run, resolve, reject, deadline: Date.now() + REPLY_TIMEOUT, late: false };
       if (this.#busy) this.#held.push(item);
       else this.#start(item);
     });
@@ -381,7 +385,7 @@ class RedisNativeDriver {
     while (this.#held.length > 0) {
       const item = this.#held.shift();
       if (item instanceof Batch) this.#send(item);
-      else return this.#start(item);
+      else if (!item.late) return this.#start(item);
     }
   }
 
@@ -437,6 +441,8 @@ class RedisNativeDriver {
 
   // Writes a batch on the connection (opening one if needed), or fails it at once.
   #send(batch) {
+    if (batch.next === batch.ops.length) return; // its calls met their deadline while held
+    if (batch.deadline <= Date.now()) return this.#fail([batch], this.#heldTooLong());
     if (this.#socket === null) {
       const failed = this.#failed;
       if (failed !== null && Date.now() - failed.at < RETRY_AFTER) {
@@ -458,7 +464,6 @@ class RedisNativeDriver {
   }
 
   #transmit(text, batch) {
-    batch.sentAt = Date.now();
     if (this.#head === this.#sent.length) this.#socket.ref();
     this.#sent.push(batch);
     this.#socket.write(text);
@@ -483,7 +488,7 @@ class RedisNativeDriver {
     this.#decoder = new (addon(TYPE).RespDecoder)();
     const late = `no connection within ${CONNECT_TIMEOUT} ms`;
     const connect = setTimeout(() => this.#connectFailed(socket, late), CONNECT_TIMEOUT);
-    const replies = setInterval(() => this.#checkReplies(socket), 1000);
+    const replies = setInterval(() => this.#checkDeadlines(socket), CHECK_EVERY);
     connect.unref?.();
     replies.unref?.();
     this.#timers = { connect, replies };
@@ -518,7 +523,6 @@ class RedisNativeDriver {
       else if (--left === 0) this.#ready(socket);
     };
     this.#sent.push(batch);
-    batch.sentAt = Date.now();
     socket.write(request(batch.ops, batch.texts, batch.nums));
   }
 
@@ -616,9 +620,22 @@ class RedisNativeDriver {
     for (const resolve of idle) resolve();
   }
 
-  #checkReplies(socket) {
+  // Calls past their deadline: waiting behind a group method, they are rejected where
+  // they wait; on the wire, the connection is dropped (the replies come in order).
+  #checkDeadlines(socket) {
+    if (socket !== this.#socket) return;
+    const now = Date.now();
+    for (const item of this.#held) {
+      if (item.deadline > now) continue;
+      const error = this.#heldTooLong();
+      if (item instanceof Batch) this.#fail([item], error);
+      else if (!item.late) {
+        item.late = true;
+        item.reject(error);
+      }
+    }
     const oldest = this.#sent[this.#head];
-    if (socket === this.#socket && oldest !== undefined && Date.now() - oldest.sentAt > REPLY_TIMEOUT) {
+    if (oldest !== undefined && oldest.deadline < now) {
       if (this.#open) this.#lost(`no reply within ${REPLY_TIMEOUT} ms`);
       else this.#connectFailed(socket, `no reply within ${REPLY_TIMEOUT} ms`);
     }
@@ -673,6 +690,15 @@ class RedisNativeDriver {
       for (let i = batch.next; i < batch.reject.length; i++) batch.reject[i](error);
       batch.next = batch.reject.length;
     }
+  }
+
+  #heldTooLong() {
+    const why = "the call waited behind an earlier listing or clear";
+    return polykvError(
+      "ERR_POLYKV_CONNECTION",
+      TYPE,
+      `no reply within ${REPLY_TIMEOUT} ms from ${this.#config.label}: ${why}`,
+    );
   }
 
   #closedError() {

@@ -11,13 +11,15 @@
 //!   text), `Value::Bytes` raw bytes. A read gives text when the file is UTF-8,
 //!   bytes otherwise.
 //! - A file holds no deadline and no metadata: a write with an expiry is refused.
-//! - Writes go through a temp file (`.polykv-<pid>-<n>.tmp`, skipped by listings)
-//!   renamed over the asset, so a reader never sees half a file. No lock: the last
-//!   writer wins, and there is no atomic update (`capabilities.atomic` is false).
+//! - Writes go through a temp file (`.polykv-<random>.tmp`, skipped by listings,
+//!   created exclusively and never through a symlink, with the replaced file's mode:
+//!   `fsutil`) renamed over the asset, so a reader never sees half a file. No lock:
+//!   the last writer wins, and there is no atomic update (`capabilities.atomic` is false).
 
+use super::fsutil;
 use super::{Backend, Entry, Listed, Record, Value, ValueRef};
 use crate::core::error::{Error, ErrorKind, Result};
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -29,8 +31,6 @@ const MAX_NAME: usize = 255;
 pub struct Assets {
     dir: PathBuf,
     closed: bool,
-    /// Numbers this process's temp files.
-    seq: u64,
 }
 
 /// Why `key` cannot name a file inside the folder, or `None` when it can.
@@ -81,11 +81,7 @@ impl Assets {
                 format!("\"{path}\" is not a folder"),
             ));
         }
-        Ok(Assets {
-            dir,
-            closed: false,
-            seq: 0,
-        })
+        Ok(Assets { dir, closed: false })
     }
 
     fn check_open(&self) -> Result<()> {
@@ -254,10 +250,18 @@ impl Backend for Assets {
                 format!("cannot write \"{}\": {e}", path.display()),
             )
         };
-        self.seq += 1;
-        let temp = path.with_file_name(format!(".polykv-{}-{}.tmp", std::process::id(), self.seq));
-        let written = File::create(&temp).and_then(|mut file| file.write_all(content));
-        if let Err(e) = written.and_then(|_| fs::rename(&temp, &path)) {
+        let (mut file, temp) = fsutil::create_temp(path.parent().unwrap_or(&self.dir), ".polykv-").map_err(fail)?;
+        let written = (|| {
+            if let Ok(old) = fs::symlink_metadata(&path) {
+                if old.is_file() {
+                    fsutil::keep_mode_and_owner(&file, &old)?;
+                }
+            }
+            file.write_all(content)?;
+            drop(file);
+            fs::rename(&temp, &path)
+        })();
+        if let Err(e) = written {
             let _ = fs::remove_file(&temp);
             return Err(fail(e));
         }

@@ -10,10 +10,16 @@
 //!   or the new file, never a torn one, and two processes never lose each other's
 //!   writes. The temp file is not fsynced: that costs ~5 ms a write on this class
 //!   of disk (measured), and the rename is what makes a process crash safe.
+//! - The temp file (`.<name>.polykv-<random>.tmp`) is created exclusively, never
+//!   through a symlink, with the file's own mode and owner (`fsutil`); the ones a
+//!   crash left behind are removed at open, under the lock (no writer is mid-write).
+//! - The file itself is never a symlink unless the URL opts in (`?symlinks=follow`,
+//!   which resolves the link once, at open): a rename would replace the link.
 //! - Entries that are not records of ours are kept verbatim on rewrite and read as
 //!   missing; a file that is not a JSON object is an error naming the path, never
 //!   silently replaced by an empty store.
 
+use super::fsutil;
 use super::{text_only, Backend, Change, Entry, Outcomes, Record, Update, Value, ValueRef};
 use crate::core::envelope::{check_value, is_live_at, now_ms, write_envelope, write_json_string, Envelope};
 
@@ -114,8 +120,10 @@ impl Stamp {
 #[derive(Debug)]
 pub struct JsonFile {
     path: PathBuf,
-    /// Where the next version is written before the rename; only written under the lock.
-    temp: PathBuf,
+    /// The folder, where each new version is written to a temp file before the rename.
+    dir: PathBuf,
+    /// Temp files are named `<temp_stem><random>.tmp`; only written under the lock.
+    temp_stem: String,
     /// The folder, opened once: its `flock` serialises writers across processes.
     folder: Option<File>,
     slots: BTreeMap<String, Slot>,
@@ -125,13 +133,21 @@ pub struct JsonFile {
 
 impl JsonFile {
     /// Opens the file, creating it as `{}` (and its folders) when missing. A file that
-    /// is not a JSON object is an error: nothing is overwritten.
-    pub fn open(path: &str) -> Result<Self> {
-        let path = PathBuf::from(path);
+    /// is not a JSON object is an error: nothing is overwritten. A symlink is refused
+    /// unless `follow`, which opens its target instead.
+    pub fn open(path: &str, follow: bool) -> Result<Self> {
+        let mut path = PathBuf::from(path);
         let shown = path.display().to_string();
         let fail = |kind, what: &str, e: &dyn std::fmt::Display| {
             Error::new(kind, NAME, format!("cannot {what} \"{shown}\": {e}"))
         };
+        if fs::symlink_metadata(&path).is_ok_and(|meta| meta.file_type().is_symlink()) {
+            if !follow {
+                let why = "it is a symbolic link; polykv follows one only when the URL ends in ?symlinks=follow";
+                return Err(fail(ErrorKind::Client, "open", &why));
+            }
+            path = fs::canonicalize(&path).map_err(|e| fail(ErrorKind::Client, "follow the link", &e))?;
+        }
         let name = path
             .file_name()
             .ok_or_else(|| Error::new(ErrorKind::Client, NAME, format!("\"{shown}\" does not name a file")))?;
@@ -148,18 +164,32 @@ impl JsonFile {
             Err(e) => return Err(fail(ErrorKind::Client, "create", &e)),
         }
         let folder = File::open(&dir).map_err(|e| fail(ErrorKind::Client, "open the folder of", &e))?;
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(name);
-        temp_name.push(".polykv-tmp");
+        let temp_stem = format!(".{}.polykv-", name.to_string_lossy());
         let mut file = JsonFile {
-            temp: dir.join(temp_name),
             path,
+            dir,
+            temp_stem,
             folder: Some(folder),
             slots: BTreeMap::new(),
             stamp: None,
         };
-        file.refresh()?;
+        file.write_locked(|_| false)?; // reads the file, and sweeps stale temp files under the lock
         Ok(file)
+    }
+
+    /// Removes the temp files of writers that crashed. Only under the lock: a live
+    /// writer holds it for as long as its temp file exists.
+    fn sweep_temps(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else { return };
+        // Older versions used one fixed name, `.<name>.polykv-tmp`.
+        let legacy = format!("{}tmp", self.temp_stem);
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name == legacy || (name.starts_with(&self.temp_stem) && name.ends_with(".tmp")) {
+                let _ = fs::remove_file(entry.path()); // a link is removed, never followed
+            }
+        }
     }
 
     fn shown(&self) -> String {
@@ -233,6 +263,9 @@ impl JsonFile {
                 format!("cannot lock the folder of \"{}\": {e}", self.shown()),
             ));
         }
+        if self.stamp.is_none() {
+            self.sweep_temps(); // at open, and after a failed write
+        }
         let result = self.refresh().and_then(|_| {
             if change(&mut self.slots) {
                 self.persist()
@@ -259,13 +292,23 @@ impl JsonFile {
                 format!("cannot write \"{}\": {e}", self.path.display()),
             )
         };
-        let mut temp = File::create(&self.temp).map_err(fail)?;
-        if let Err(e) = temp.write_all(text.as_bytes()).and_then(|_| temp.flush()) {
-            let _ = fs::remove_file(&self.temp);
+        let (mut temp, temp_path) = fsutil::create_temp(&self.dir, &self.temp_stem).map_err(fail)?;
+        let written = (|| {
+            // The rewrite keeps the file's mode and owner (a 0600 file stays 0600).
+            if let Ok(old) = fs::symlink_metadata(&self.path) {
+                if old.is_file() {
+                    fsutil::keep_mode_and_owner(&temp, &old)?;
+                }
+            }
+            temp.write_all(text.as_bytes())?;
+            temp.flush()?;
+            drop(temp);
+            fs::rename(&temp_path, &self.path)
+        })();
+        if let Err(e) = written {
+            let _ = fs::remove_file(&temp_path);
             return Err(fail(e));
         }
-        drop(temp);
-        fs::rename(&self.temp, &self.path).map_err(fail)?;
         self.stamp = Some(Stamp::of(&fs::metadata(&self.path).map_err(fail)?));
         Ok(())
     }
@@ -492,7 +535,7 @@ mod tests {
     #[test]
     fn creates_an_empty_object_with_its_folders() {
         let path = temp_file("create");
-        let mut file = JsonFile::open(path.to_str().unwrap()).unwrap();
+        let mut file = JsonFile::open(path.to_str().unwrap(), false).unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "{}");
         assert_eq!(text(file.get("a").unwrap()), None);
     }
@@ -500,7 +543,7 @@ mod tests {
     #[test]
     fn writes_the_contract_format_and_reads_it_back() {
         let path = temp_file("format");
-        let mut file = JsonFile::open(path.to_str().unwrap()).unwrap();
+        let mut file = JsonFile::open(path.to_str().unwrap(), false).unwrap();
         file.set("b", t("{\"n\":1}"), None).unwrap();
         file.set("a", t("\"x\""), Some(4_000_000_000_000)).unwrap();
         let doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
@@ -508,7 +551,7 @@ mod tests {
             doc,
             serde_json::json!({"a": {"expires": 4_000_000_000_000i64, "value": "x"}, "b": {"expires": null, "value": {"n": 1}}})
         );
-        let mut again = JsonFile::open(path.to_str().unwrap()).unwrap();
+        let mut again = JsonFile::open(path.to_str().unwrap(), false).unwrap();
         assert_eq!(text(again.get("b").unwrap()).as_deref(), Some("{\"n\":1}"));
         assert_eq!(again.scan_keys("", None, 10).unwrap(), ["a", "b"]);
     }
@@ -516,8 +559,8 @@ mod tests {
     #[test]
     fn sees_writes_from_another_handle_and_merges_under_the_lock() {
         let path = temp_file("two");
-        let mut one = JsonFile::open(path.to_str().unwrap()).unwrap();
-        let mut two = JsonFile::open(path.to_str().unwrap()).unwrap();
+        let mut one = JsonFile::open(path.to_str().unwrap(), false).unwrap();
+        let mut two = JsonFile::open(path.to_str().unwrap(), false).unwrap();
         one.set("a", t("1"), None).unwrap();
         assert_eq!(text(two.get("a").unwrap()).as_deref(), Some("1"));
         two.set("b", t("2"), None).unwrap();
@@ -530,7 +573,7 @@ mod tests {
     #[test]
     fn expired_records_are_invisible_and_pruned() {
         let path = temp_file("expiry");
-        let mut file = JsonFile::open(path.to_str().unwrap()).unwrap();
+        let mut file = JsonFile::open(path.to_str().unwrap(), false).unwrap();
         file.set("old", t("1"), Some(now_ms() - 1)).unwrap();
         file.set("new", t("1"), None).unwrap();
         assert_eq!(text(file.get("old").unwrap()), None);
@@ -548,7 +591,7 @@ mod tests {
             "{\n  \"k\": {\n    \"expires\": null,\n    \"value\": [1, 2]\n  },\n  \"junk\": 5\n}",
         )
         .unwrap();
-        let mut file = JsonFile::open(path.to_str().unwrap()).unwrap();
+        let mut file = JsonFile::open(path.to_str().unwrap(), false).unwrap();
         assert_eq!(text(file.get("k").unwrap()).as_deref(), Some("[1, 2]"));
         assert_eq!(text(file.get("junk").unwrap()), None);
         file.set("z", t("0"), None).unwrap();
@@ -564,7 +607,7 @@ mod tests {
             let path = temp_file(name);
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(&path, text).unwrap();
-            let error = JsonFile::open(path.to_str().unwrap()).unwrap_err();
+            let error = JsonFile::open(path.to_str().unwrap(), false).unwrap_err();
             assert_eq!(error.kind, ErrorKind::Corrupt, "{error}");
             let error = error.to_string();
             assert!(error.starts_with("[polykv] [FILE] cannot read \""), "{error}");
@@ -576,7 +619,7 @@ mod tests {
     #[test]
     fn a_batch_is_one_rewrite_applied_in_order() {
         let path = temp_file("batch");
-        let mut file = JsonFile::open(path.to_str().unwrap()).unwrap();
+        let mut file = JsonFile::open(path.to_str().unwrap(), false).unwrap();
         file.set("gone", t("0"), None).unwrap();
         let write = |key: &str, value: Option<&str>| Change {
             key: key.into(),
@@ -605,11 +648,11 @@ mod tests {
     #[test]
     fn keeps_the_atomic_contract_and_refuses_bytes() {
         let path = temp_file("atomic");
-        let mut file = JsonFile::open(path.to_str().unwrap()).unwrap();
+        let mut file = JsonFile::open(path.to_str().unwrap(), false).unwrap();
         crate::backend::testing::check_atomic_contract(&mut file, false);
         let error = file.set("b", ValueRef::Bytes(b"x"), None).unwrap_err();
         assert_eq!(error.kind, ErrorKind::Value, "{error}");
-        let mut other = JsonFile::open(path.to_str().unwrap()).unwrap();
+        let mut other = JsonFile::open(path.to_str().unwrap(), false).unwrap();
         assert_eq!(
             other.increment("n", 1.0, None).unwrap(),
             Some(4.5),
@@ -620,7 +663,7 @@ mod tests {
     #[test]
     fn scans_page_through_a_prefix() {
         let path = temp_file("scan");
-        let mut file = JsonFile::open(path.to_str().unwrap()).unwrap();
+        let mut file = JsonFile::open(path.to_str().unwrap(), false).unwrap();
         for key in ["p:1", "p:2", "p:3", "p;", "q"] {
             file.set(key, t("1"), None).unwrap();
         }

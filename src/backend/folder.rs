@@ -13,17 +13,25 @@
 //!   processes. Reads take no lock: a record is replaced by a rename.
 //! - Replacing a record writes a temp file in the folder and renames it over the
 //!   record, so a crash never leaves a torn record (a new small record is created in
-//!   place, see `write_file`). Temp files end in `.tmp`, so readers skip them.
+//!   place, see `write_file`). Temp files (`.polykv-<random>.tmp`) are created
+//!   exclusively, never through a symlink (`fsutil`), and keep the replaced record's
+//!   mode and owner; readers skip them. A writer holds an `flock` on its temp file, so
+//!   those a crash left behind (unlocked, older than [`STALE_TEMP`]) are swept at open.
+//! - A symlink at a record's name is not followed (it reads as missing, is not
+//!   listed, and a `set` replaces the link itself), unless the URL opts in with
+//!   `?symlinks=follow`.
 //! - Files that are not ours (other extensions, names that are not our exact
 //!   encoding, JSON that is not a record, folders) are ignored, never deleted by
 //!   `clear()`.
 
+use super::fsutil;
 use super::{Backend, Change, Entry, Record, Update, Value, ValueRef};
 use crate::core::envelope::{check_value, envelope_text, is_live_at, now_ms, Envelope};
 use crate::core::error::{Error, ErrorKind, Result};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 const NAME: &str = "FOLDER";
 const SUFFIX: &str = ".json";
@@ -33,6 +41,11 @@ const ONE_PAGE: usize = 4096;
 const MAX_NAME: usize = 255;
 /// How a bytes record starts; the deadline and a newline follow.
 const BYTES_MAGIC: &[u8] = b"\0polykv:bytes:";
+/// Temp files start with this (older versions named them `.polykv-<pid>-<n>.tmp`).
+const TEMP_STEM: &str = ".polykv-";
+/// A temp file no writer holds and this old was left by a crash: `open` removes it.
+/// (The age covers the instant between a writer creating its temp file and locking it.)
+pub const STALE_TEMP: Duration = Duration::from_secs(60);
 
 #[derive(Debug)]
 pub struct Folder {
@@ -40,8 +53,8 @@ pub struct Folder {
     /// The folder itself, opened once: its `flock` serialises writers across
     /// processes. `None` once closed.
     handle: Option<File>,
-    /// Numbers this process's temp files.
-    seq: u64,
+    /// Read and write records through symlinks (the URL's `?symlinks=follow`).
+    follow: bool,
     /// The sorted keys of the scan in progress (its prefix and keys), so paging a big
     /// folder lists it once instead of once a page.
     listing: Option<(String, Vec<String>)>,
@@ -84,8 +97,9 @@ pub fn decode_name(name: &str) -> Option<String> {
 }
 
 impl Folder {
-    /// Opens the folder, creating it (and its parents) when missing.
-    pub fn open(path: &str) -> Result<Self> {
+    /// Opens the folder, creating it (and its parents) when missing, and removes the
+    /// temp files crashed writers left there. `follow`: follow symlinks at record names.
+    pub fn open(path: &str, follow: bool) -> Result<Self> {
         let dir = PathBuf::from(path);
         fs::create_dir_all(&dir).map_err(|e| {
             Error::new(
@@ -108,10 +122,11 @@ impl Folder {
                 format!("cannot open the folder \"{path}\": {e}"),
             )
         })?;
+        sweep_stale_temps(&dir);
         Ok(Folder {
             dir,
             handle: Some(handle),
-            seq: 0,
+            follow,
             listing: None,
         })
     }
@@ -158,9 +173,11 @@ impl Folder {
 
     /// Reads a record file: `Ok(None)` when it is missing or not a record of ours.
     fn read(&self, path: &Path) -> Result<Option<Record>> {
-        let mut bytes = match fs::read(path) {
+        let mut bytes = match fsutil::read_bytes(path, self.follow) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            // A symlink the user did not opt in to follow is not one of our records.
+            Err(e) if fsutil::is_symlink_refusal(&e) => return Ok(None),
             Err(e) => {
                 return Err(Error::new(
                     ErrorKind::of_read(&e),
@@ -252,7 +269,7 @@ impl Folder {
         self.write_file(&path, &content)
     }
 
-    fn write_file(&mut self, path: &Path, content: &[u8]) -> Result<()> {
+    fn write_file(&self, path: &Path, content: &[u8]) -> Result<()> {
         let fail = |e: io::Error| {
             Error::new(
                 ErrorKind::Backend,
@@ -277,17 +294,13 @@ impl Folder {
             }
         }
         // Replacing a record (or a big one): a temp file renamed over it, so the old
-        // record stays whole until the new one is.
-        self.seq += 1;
-        let temp = self
-            .dir
-            .join(format!(".polykv-{}-{}.tmp", std::process::id(), self.seq));
-        let written = File::create(&temp).and_then(|mut file| file.write_all(content));
-        if let Err(e) = written.and_then(|_| fs::rename(&temp, path)) {
-            let _ = fs::remove_file(&temp);
-            return Err(fail(e));
-        }
-        Ok(())
+        // record stays whole until the new one is. With `follow`, a link's target is
+        // the record replaced; otherwise the rename replaces the link itself.
+        let target = match self.follow {
+            true => fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            false => path.to_path_buf(),
+        };
+        replace(&target, content).map_err(fail)
     }
 
     fn remove_record(&self, key: &str) -> Result<()> {
@@ -331,14 +344,69 @@ impl Folder {
             let Some(key) = name.to_str().and_then(decode_name) else {
                 continue;
             };
-            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-                continue; // a folder named like a record is not ours either
+            // A folder named like a record is not ours either, nor a symlink unless opted in.
+            if entry
+                .file_type()
+                .is_ok_and(|kind| kind.is_dir() || (kind.is_symlink() && !self.follow))
+            {
+                continue;
             }
             if key.starts_with(prefix) {
                 found.push((key, entry.path()));
             }
         }
         Ok(found)
+    }
+}
+
+/// Writes `bytes` to a fresh temp file beside `path` (locked while it exists, with
+/// the mode and owner of the record it replaces) and renames it over `path`.
+fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let (mut file, temp) = fsutil::create_temp(dir, TEMP_STEM)?;
+    let written = file.lock().and_then(|_| {
+        match fs::symlink_metadata(path) {
+            Ok(old) if old.is_file() => fsutil::keep_mode_and_owner(&file, &old)?,
+            _ => {}
+        }
+        file.write_all(bytes)?;
+        fs::rename(&temp, path)
+    });
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written // the lock goes with the file, after the rename
+}
+
+/// Removes temp files no live writer holds (see [`STALE_TEMP`]); errors are ignored:
+/// a sweep that cannot run leaves the folder as it was.
+fn sweep_stale_temps(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !(name.starts_with(TEMP_STEM) && name.ends_with(".tmp")) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|at| now.duration_since(at).ok())
+            .is_some_and(|age| age >= STALE_TEMP);
+        if !old || !meta.is_file() {
+            continue; // a symlink at a temp name is someone's, and never followed anyway
+        }
+        // Not locked: no writer is writing it. Locking never follows a link (O_NOFOLLOW).
+        if let Ok(file) = fsutil::open_read(&path, false) {
+            if file.try_lock().is_ok() {
+                let _ = fs::remove_file(&path);
+            }
+        }
     }
 }
 
@@ -486,7 +554,7 @@ mod tests {
     #[test]
     fn keys_never_leave_the_folder() {
         let path = temp_dir("escape");
-        let mut folder = Folder::open(&path).unwrap();
+        let mut folder = Folder::open(&path, false).unwrap();
         for key in ["../evil", "/etc/passwd", "..", ".", "a\0b", "%2e%2e/x", "..\\x", "%2F"] {
             folder.set(key, t("1"), None).unwrap();
             let file = folder.file_for(key).unwrap();
@@ -504,7 +572,7 @@ mod tests {
     #[test]
     fn ignores_foreign_files_and_pages_through_a_prefix() {
         let path = temp_dir("scan");
-        let mut folder = Folder::open(&path).unwrap();
+        let mut folder = Folder::open(&path, false).unwrap();
         for key in ["p:3", "p:1", "p:2", "q"] {
             folder.set(key, t("\"v\""), None).unwrap();
         }
@@ -528,7 +596,7 @@ mod tests {
     #[test]
     fn new_small_records_are_written_in_place_and_replacements_renamed() {
         let path = temp_dir("write");
-        let mut folder = Folder::open(&path).unwrap();
+        let mut folder = Folder::open(&path, false).unwrap();
         folder.set("k", t("1"), None).unwrap();
         let file = folder.file_for("k").unwrap();
         let first = std::os::unix::fs::MetadataExt::ino(&fs::metadata(&file).unwrap());
@@ -552,7 +620,7 @@ mod tests {
     #[test]
     fn keeps_the_atomic_contract_and_raw_bytes_records() {
         let path = temp_dir("atomic");
-        let mut folder = Folder::open(&path).unwrap();
+        let mut folder = Folder::open(&path, false).unwrap();
         crate::backend::testing::check_atomic_contract(&mut folder, true);
         folder
             .set("raw", ValueRef::Bytes(&[0xff, 0, b'\n']), Some(5_000_000_000_000))
@@ -569,9 +637,68 @@ mod tests {
     }
 
     #[test]
+    fn bytes_records_and_updates_keep_the_mode_and_never_follow_a_link() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = temp_dir("bytes-safe");
+        let mut folder = Folder::open(&path, false).unwrap();
+        folder.set("b", ValueRef::Bytes(b"one"), None).unwrap();
+        let file = folder.file_for("b").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+        folder.set("b", ValueRef::Bytes(b"two"), None).unwrap();
+        folder
+            .update("b", &mut |_| Update::Put(Value::Text("3".into()), None))
+            .unwrap();
+        assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(text(folder.get("b").unwrap()).as_deref(), Some("3"));
+        let outside = format!("{path}../outside.json");
+        fs::write(&outside, b"\0polykv:bytes:null\nsecret").unwrap();
+        let link = folder.file_for("link").unwrap();
+        std::os::unix::fs::symlink(&outside, &link).unwrap();
+        assert_eq!(folder.get("link").unwrap(), None, "a link is not read");
+        let mut seen = None;
+        folder
+            .update("link", &mut |current| {
+                seen = Some(current.is_some());
+                Update::Put(Value::Bytes(b"mine".to_vec()), None)
+            })
+            .unwrap();
+        assert_eq!(seen, Some(false), "update saw no record behind the link");
+        assert_eq!(fs::read(&outside).unwrap(), b"\0polykv:bytes:null\nsecret");
+        assert!(!fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(
+            folder.get_record("link").unwrap().unwrap().value,
+            Value::Bytes(b"mine".to_vec())
+        );
+    }
+
+    #[test]
+    fn open_sweeps_only_old_unlocked_temp_files() {
+        let path = temp_dir("sweep");
+        fs::create_dir_all(&path).unwrap();
+        let old = SystemTime::now() - STALE_TEMP - Duration::from_secs(5);
+        let make = |name: &str, age: SystemTime| {
+            let file = File::create(format!("{path}{name}")).unwrap();
+            file.set_modified(age).unwrap();
+            file
+        };
+        drop(make(".polykv-crashed.tmp", old));
+        let held = make(".polykv-writing.tmp", old);
+        held.lock().unwrap(); // a live writer (another process, as far as flock knows)
+        drop(make(".polykv-new.tmp", SystemTime::now()));
+        drop(make("keep.tmp", old));
+        drop(Folder::open(&path, false).unwrap());
+        let mut names: Vec<_> = fs::read_dir(&path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, [".polykv-new.tmp", ".polykv-writing.tmp", "keep.tmp"]);
+    }
+
+    #[test]
     fn expiry_prune_and_delete() {
         let path = temp_dir("expiry");
-        let mut folder = Folder::open(&path).unwrap();
+        let mut folder = Folder::open(&path, false).unwrap();
         folder.set("old", t("1"), Some(now_ms() - 1)).unwrap();
         folder.set("new", t("2"), Some(now_ms() + 60_000)).unwrap();
         assert!(!folder.has("old").unwrap());
@@ -586,7 +713,7 @@ mod tests {
     #[test]
     fn corrupt_record_is_an_error_naming_the_file_and_long_keys_are_refused() {
         let path = temp_dir("corrupt");
-        let mut folder = Folder::open(&path).unwrap();
+        let mut folder = Folder::open(&path, false).unwrap();
         fs::write(format!("{path}k.json"), "{\"expires\":nu").unwrap();
         let error = folder.get("k").unwrap_err();
         assert_eq!(error.kind, ErrorKind::Corrupt, "{error}");

@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod file;
 pub mod folder;
+mod fsutil;
 #[cfg(feature = "redis")]
 pub mod resp;
 pub mod sqlite;

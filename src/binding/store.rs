@@ -166,16 +166,18 @@ impl NativeStore {
         open(env, "SQLITE", Sqlite::open(&path))
     }
 
-    /// A JSON file holding one object of records (created as `{}` when missing).
+    /// A JSON file holding one object of records (created as `{}` when missing);
+    /// `follow_symlinks`: open a symlink's target instead of refusing it.
     #[napi(factory, catch_unwind)]
-    pub fn file(env: &Env, path: String) -> napi::Result<NativeStore> {
-        open(env, "FILE", JsonFile::open(&path))
+    pub fn file(env: &Env, path: String, follow_symlinks: Option<bool>) -> napi::Result<NativeStore> {
+        open(env, "FILE", JsonFile::open(&path, follow_symlinks.unwrap_or(false)))
     }
 
-    /// A folder with one JSON file per key (created when missing).
+    /// A folder with one JSON file per key (created when missing);
+    /// `follow_symlinks`: read and write records through symlinks.
     #[napi(factory, catch_unwind)]
-    pub fn folder(env: &Env, path: String) -> napi::Result<NativeStore> {
-        open(env, "FOLDER", Folder::open(&path))
+    pub fn folder(env: &Env, path: String, follow_symlinks: Option<bool>) -> napi::Result<NativeStore> {
+        open(env, "FOLDER", Folder::open(&path, follow_symlinks.unwrap_or(false)))
     }
 
     /// An asset folder: each value raw in the file its key names (created when missing).

@@ -5,7 +5,13 @@
 //! lower-case, drop `,` and `_`, then `<number><spaces?><unit>`, a trailing `s` on
 //! the unit ignored, the result rounded to 3 decimals, and anything unparseable
 //! means "never expire" (`None`). Strict mode turns that last case into an error,
-//! after also accepting compound durations humantime understands (`"1h 30m"`).
+//! after also accepting compound durations humantime understands (`"1h 30m"`), and
+//! refuses what lenient mode reads only by accident: a `,` or `_` that is not between
+//! two digits (`"_1s"`), a plural `s` after a one-letter unit (`"10ss"`).
+//!
+//! Neither mode bounds the result (`"1e400ms"` is infinite seconds): the facade
+//! refuses any `expires` over its documented maximum with a `RangeError`, numbers
+//! and strings alike (`MAX_EXPIRES` in lib/rules.js).
 
 use crate::core::error::{Error, ErrorKind};
 
@@ -124,10 +130,42 @@ impl From<InvalidExpires> for Error {
     }
 }
 
+/// Whether `input`, which lenient mode read, also reads the same to a person: digit
+/// separators only between digits, and a plural `s` only after a unit word.
+fn strict_shape(input: &str) -> bool {
+    let bytes = input.as_bytes();
+    for (i, &byte) in bytes.iter().enumerate() {
+        if byte == b',' || byte == b'_' {
+            let before = i > 0 && bytes[i - 1].is_ascii_digit();
+            let after = bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+            if !(before && after) {
+                return false;
+            }
+        }
+    }
+    let cleaned: String = input
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| *c != ',' && *c != '_')
+        .collect();
+    match split_number_unit(&cleaned) {
+        Some((_, unit)) if unit_seconds(unit).is_none() => {
+            // Only the plural of a word ("mins", "hrs", "days"): not "ss", "hs", "mss".
+            unit.strip_suffix('s')
+                .is_some_and(|one| one.len() >= 2 && one != "ms" && unit_seconds(one).is_some())
+        }
+        _ => true,
+    }
+}
+
 /// Strict parse: polystore's forms, then humantime's compound durations, else an error.
 pub fn parse_strict(input: &str) -> Result<f64, InvalidExpires> {
     if let Some(seconds) = parse_lenient(input) {
-        return Ok(seconds);
+        return match strict_shape(input) {
+            true => Ok(seconds),
+            false => Err(InvalidExpires(input.to_string())),
+        };
     }
     humantime::parse_duration(input.trim())
         .map(|d| round3(d.as_secs_f64()))
@@ -181,6 +219,25 @@ mod tests {
     fn strict_accepts_compound_and_rejects_nonsense() {
         assert_eq!(parse_strict("10s"), Ok(10.0));
         assert_eq!(parse_strict("1h 30m"), Ok(5400.0));
+        for ok in [
+            "1_000",
+            "1,000s",
+            "2mins",
+            "3hrs",
+            "2 days",
+            "5ms",
+            "1 msecs",
+            "10 seconds",
+            "2months",
+        ] {
+            assert!(parse_strict(ok).is_ok(), "{ok:?}");
+        }
+        for bad in ["10ss", "_1s", "1_s", "1__0", "1s_", "5hs", "5mss", ",5"] {
+            assert!(parse_lenient(bad).is_some(), "lenient reads {bad:?}");
+            assert!(parse_strict(bad).is_err(), "strict refuses {bad:?}");
+        }
+        // Out of range is the facade's call (a RangeError for every backend), not the parser's.
+        assert_eq!(parse_strict("1e400ms"), Ok(f64::INFINITY));
         let err = parse_strict("5potato").unwrap_err();
         assert!(err.to_string().contains("\"5potato\""));
         let error = Error::from(err);

@@ -398,7 +398,7 @@ class Store {
     const full = this.PREFIX + id;
     const driver = core.driver;
     const expiresAt = deadline(this.#expiresFrom(options));
-    if (typeof driver.increment === "function") return driver.increment(full, by, expiresAt);
+    if (typeof driver.increment === "function") return driver.increment(full, by, expiresAt, id);
     if (typeof driver.swap === "function") {
       return atomic.incrementBySwap(
         driver,

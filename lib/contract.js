@@ -88,8 +88,9 @@
  *   replaces the record by `next` (a stored form as set() takes; null deletes) only if
  *   it is still `seen` (null: missing or expired); `expiresAt` undefined keeps the
  *   record's deadline. Atomic across processes when `caps.atomic`. True when swapped.
- * @property {(key: string, by: number, expiresAt: number | null) => number} [increment]
- *   one-step increment where the backend has one (else lib/atomic.js over swap)
+ * @property {(key: string, by: number, expiresAt: number | null, id: string) => number} [increment]
+ *   one-step increment where the backend has one (else lib/atomic.js over swap); `id`
+ *   is the caller's key (without the prefix), for the TypeError of a non-number
  * @property {(key: string) => any} [getAndDelete]  one-step take (else over swap)
  * @property {(keys: string[]) => any[]} [getMany]   values as get() reads them, in order
  * @property {(writes: [string, any, number | null, any][]) => void} [setMany]

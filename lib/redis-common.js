@@ -208,14 +208,18 @@ function recordsOf(keys, reply, read) {
 // ---- list() over SCAN -----------------------------------------------------------
 //
 // SCAN walks the keyspace in no order, may return a key twice, and its cursor is a
-// number that holds no key. A listing keeps, in this process, the keys it queued so
-// far (to drop SCAN's repeats) and the keys of the last SCAN step that did not fit in
-// the page. The cursor handed out names that state and the page it is at, and holds
-// the SCAN cursor to resume from without it (the step whose keys are not all returned
-// yet). Resumed in another process, after LISTING_IDLE, past MAX_LISTINGS newer
-// listings, or with a cursor already used once, a listing restarts that SCAN step with
-// no memory of what it returned: nothing present for the whole listing is missed, but
-// keys of that step (and SCAN's repeats) may be listed twice.
+// number that holds no key. Each SCAN step's keys are sorted, and a page takes them
+// in that order. A listing keeps, in this process, the keys it queued so far (to drop
+// SCAN's repeats) and the keys of the step that did not fit in the page. The cursor
+// handed out names that state and the page it is at, and holds what resuming without
+// it takes: the SCAN cursor of the step being read and the last key returned from it.
+//
+// Resumed without its state (in another process, after LISTING_IDLE, past
+// MAX_LISTINGS newer listings, or with a cursor used once already), a listing runs
+// that SCAN step again and goes on after that key: every key present for the whole
+// listing is still listed, but SCAN's own repeats are no longer dropped, and if the
+// keyspace is resized in between (Redis grows or shrinks its table) keys of that step
+// may be listed twice or, on a shrink, ones sorting before that key missed.
 
 /** Keys per SCAN step (a hint), and the most keys per RECORDS call. */
 const SCAN_COUNT = 1000;
@@ -223,6 +227,9 @@ const MAX_LISTINGS = 32;
 const LISTING_IDLE = 10 * 60 * 1000; // ms
 /** A listing remembers at most this many keys; past it, it starts remembering afresh. */
 const MAX_SEEN = 100_000;
+
+const b64 = (text) => Buffer.from(text).toString("base64url");
+const unb64 = (text) => Buffer.from(text, "base64url").toString();
 
 class ScanListings {
   #states = new Map(); // id → state, least recently used first
@@ -249,9 +256,12 @@ class ScanListings {
         state.step = state.cursor;
         state.cursor = next;
         state.scanned = true;
+        state.last = null;
         if (state.seen.size + found.length > MAX_SEEN) state.seen.clear();
-        for (const key of found) {
-          if (state.seen.has(key)) continue;
+        const skip = state.skipThrough;
+        state.skipThrough = null;
+        for (const key of found.sort()) {
+          if (state.seen.has(key) || (skip !== null && key <= skip)) continue;
           state.seen.add(key);
           state.pending.push(key);
         }
@@ -259,41 +269,46 @@ class ScanListings {
       }
       const take = state.pending.splice(0, limit - keys.length);
       for (const key of take) keys.push(key);
+      state.last = take[take.length - 1];
     }
     const records = keys.length === 0 ? [] : await ops.records(keys);
-    if (state.pending.length === 0 && state.cursor === "0" && state.scanned) {
-      this.#states.delete(state.id);
-      return { records, next: null };
-    }
+    if (state.pending.length === 0 && state.cursor === "0" && state.scanned) return { records, next: null };
     state.page++;
-    this.#states.delete(state.id);
     this.#states.set(state.id, state);
-    const resumeAt = state.pending.length > 0 ? state.step : state.cursor;
-    return { records, next: `${state.id}.${state.page}.${resumeAt}` };
+    const at = state.pending.length > 0 ? `${state.step}.${b64(state.last)}` : state.cursor;
+    return { records, next: `${state.id}.${state.page}.${at}` };
   }
 
   // The listing `after` continues: its state in this process when `after` is its
-  // latest cursor, else a fresh one from the SCAN cursor inside it.
+  // latest cursor, else a fresh one from the SCAN step (and key) inside it. The state
+  // is out of the map while a page is read: a page that fails (a lost connection)
+  // leaves none behind, so the same cursor tried again resumes from what it holds.
   #resume(after) {
+    const newId = () => randomBytes(6).toString("base64url");
     const fresh = (id, cursor) => ({
       id,
       page: 0,
       cursor,
       step: cursor,
-      scanned: false,
+      scanned: false, // a cursor "0" is the end only once a step has run
+      last: null,
+      skipThrough: null,
       seen: new Set(),
       pending: [],
       usedAt: 0,
     });
-    if (after === null) return fresh(randomBytes(6).toString("base64url"), "0");
-    const match = /^([\w-]+)\.(\d+)\.(\d+)$/.exec(String(after));
+    if (after === null) return fresh(newId(), "0");
+    const match = /^([\w-]+)\.(\d+)\.(\d+)(?:\.([\w-]*))?$/.exec(String(after));
     if (match === null) throw polykvError("ERR_POLYKV_OPTIONS", null, "list() cursor is not one that list() returned");
-    const [, id, page, cursor] = match;
+    const [, id, page, cursor, last] = match;
     const state = this.#states.get(id);
-    if (state !== undefined && String(state.page) === page) return state;
-    // A cursor never holds the end: "0" here is the start of the SCAN again.
-    const restarted = fresh(id, cursor);
+    if (state !== undefined && String(state.page) === page) {
+      this.#states.delete(id);
+      return state;
+    }
+    const restarted = fresh(newId(), cursor);
     restarted.page = Number(page);
+    if (last !== undefined) restarted.skipThrough = unb64(last);
     return restarted;
   }
 }

@@ -715,7 +715,7 @@ if (URL_) {
       await store.close();
     });
 
-    it("cas compares the stored bytes exactly and sets or keeps the TTL", async () => {
+    it("cas compares the stored text exactly and sets the TTL; a key of another type is a clear error", async () => {
       const prefix = unique();
       const store = kv(URL_, { prefix });
       await store.set("k", { a: 1 }, { expires: 60 });
@@ -730,6 +730,10 @@ if (URL_) {
       assert.equal(await raw.get(`${prefix}k`), '"next"');
       await raw.rPush(`${prefix}list`, "x");
       await assert.rejects(store.cas("list", null, 1), { code: "ERR_POLYKV_BACKEND", message: /WRONGTYPE/ });
+      // getWithMetadata's two replies: a failed GET fails it alone, the next reads well.
+      const [failed, next] = await Promise.allSettled([store.getWithMetadata("list"), store.getWithMetadata("k")]);
+      assert.match(failed.reason.message, /WRONGTYPE/);
+      assert.equal(next.value.value, "next");
       await store.clear();
       await store.close();
     });
@@ -755,16 +759,20 @@ if (URL_) {
         ]);
         await store.delMany(["d", "e", "x"]);
         for (let i = 0; i < 3; i++) await store.increment("n");
+        await store.increment("ttl", 1, { expires: 60 });
+        await store.increment("ttl", 1, { expires: 60 });
+        for (let i = 0; i < 3; i++) await store.increment("f", 0.5);
         await store.cas("n", 3, 4);
         assert.equal(await store.getAndDelete("n"), 4);
         const calls = await commandCalls(server.control);
         assert.equal(calls.mget, 1, JSON.stringify(calls));
-        assert.equal(calls.multi, 1);
-        assert.equal(calls.exec, 1);
+        assert.equal(calls.multi, 3, "setMany, and increments with an expiry");
+        assert.equal(calls.exec, 3);
         assert.equal(calls.unlink, 1);
         assert.equal(calls.pexpiretime, 1);
         assert.equal(calls.getdel, 1);
-        assert.equal(calls.eval, 2, "INCR and SWAP sent whole once each");
+        assert.equal(calls.incrby, 5, "whole increments are INCRBY");
+        assert.equal(calls.eval, 2, "the INCR script (fractions) and SWAP, sent whole once each");
         assert.equal(calls.evalsha, 2, "then by their SHA1");
       } finally {
         await store.close();
@@ -772,16 +780,18 @@ if (URL_) {
       }
     });
 
-    it("scripts are sent again after SCRIPT FLUSH (NOSCRIPT), in order with the calls around them", async () => {
+    it("scripts are sent again after SCRIPT FLUSH (NOSCRIPT)", async () => {
       const server = await privateRedis();
       const store = kv(server.url);
       try {
-        assert.equal(await store.increment("n"), 1);
+        // A fraction: the INCR script, not INCRBY.
+        assert.equal(await store.increment("n", 0.5), 0.5);
         await server.control.scriptFlush();
-        const [, incremented, read] = await Promise.all([store.set("k", 1), store.increment("n"), store.get("n")]);
-        assert.equal(incremented, 2);
-        assert.equal(read, 2, "the call after the retried one waits for it (same round of replies)");
-        assert.equal(await store.cas("n", 2, 3), true);
+        const [, incremented] = await Promise.all([store.set("k", 1), store.increment("n", 0.5)]);
+        assert.equal(incremented, 1);
+        assert.equal(await store.get("n"), 1);
+        assert.equal((await commandCalls(server.control)).eval, 2, "sent whole again after NOSCRIPT");
+        assert.equal(await store.cas("n", 1, 3), true);
       } finally {
         await store.close();
         await server.stop();

@@ -294,22 +294,31 @@ class RedisNativeDriver {
     batch.ops.push(REC_GET, absolute ? REC_TIME : REC_PTTL);
     batch.keys.push(key, key);
     batch.texts.push(key, key);
+    // The GET's answer waits in #stashed for the one after it, which #onData turns into
+    // the record (no closure per call: getWithMetadata costs little more than get).
     return new Promise((resolve, reject) => {
-      let value = null;
-      let failed = null;
-      const timed = (time) => {
-        if (failed !== null) return reject(failed);
-        const expiresAt = redis.deadlineOf(time, Date.now(), absolute);
-        resolve(value === null || expiresAt === undefined ? null : { value, expiresAt });
-      };
-      const untimed = (error) => {
-        if (!absolute || !redis.isUnknownCommand(error)) return reject(failed ?? error);
+      batch.resolve.push(this.#stash, resolve);
+      batch.reject.push(this.#stashError, (error) => {
+        const failed = this.#stashed instanceof Error ? this.#stashed : error;
+        this.#stashed = null;
+        if (!absolute || failed !== error || !redis.isUnknownCommand(error)) return reject(failed);
         this.#noExpiretime = true;
         this.getRecord(key).then(resolve, reject);
-      };
-      batch.resolve.push((read) => (value = read), timed);
-      batch.reject.push((error) => (failed = error), untimed);
+      });
     });
+  }
+
+  #stashed = null; // getRecord: the value its GET read (an Error when it failed)
+  #stash = (value) => (this.#stashed = value);
+  #stashError = (error) => (this.#stashed = error);
+
+  // getRecord's record, from the stashed value and the deadline just read.
+  #record(time, absolute) {
+    const value = this.#stashed;
+    this.#stashed = null;
+    if (value instanceof Error) throw value;
+    const expiresAt = redis.deadlineOf(time, Date.now(), absolute);
+    return value === null || expiresAt === undefined ? null : { value, expiresAt };
   }
 
   // The stored form: JSON text, or bytes (a Buffer), as swap() compares it.
@@ -322,13 +331,33 @@ class RedisNativeDriver {
     return this.#eval(redis.scripts.SWAP, [key], args).then((swapped) => swapped === 1);
   }
 
+  // A whole `by` is Redis's own INCRBY, which keeps the TTL (a new key gets its expiry
+  // from a SET NX PX before it, in one MULTI): ~0.4 µs of the server's time where the
+  // INCR script takes ~7. When the stored text is not an integer (a float, a string,
+  // bytes…) INCRBY fails and changes nothing, and the script decides.
   increment(key, by, expiresAt, id = key) {
-    return this.#eval(redis.scripts.INCR, [key], redis.incrementArgs(by, expiresAt)).then((reply) =>
-      redis.incrementResult(TYPE, key, id, by, reply, () => {
-        const read = (raw) => openValue(redis.readValue(TYPE, key, raw), TYPE);
-        return incrementBySwap(this, key, id, by, expiresAt, read, (number) => JSON.stringify(number));
-      }),
-    );
+    const script = () =>
+      this.#eval(redis.scripts.INCR, [key], redis.incrementArgs(by, expiresAt)).then((reply) =>
+        redis.incrementResult(TYPE, key, id, by, reply, () => {
+          const read = (raw) => openValue(redis.readValue(TYPE, key, raw), TYPE);
+          return incrementBySwap(this, key, id, by, expiresAt, read, (number) => JSON.stringify(number));
+        }),
+      );
+    if (!Number.isSafeInteger(by)) return script();
+    if (this.#closed) return Promise.reject(this.#closedError());
+    const batch = this.#tickBatch();
+    const what = `key "${key}"`;
+    return new Promise((resolve, reject) => {
+      const failed = (error) => (/not an integer|overflow/.test(error.message) ? resolve(script()) : reject(error));
+      const incrby = ["INCRBY", key, String(by)];
+      if (expiresAt === null) return this.#into(batch, incrby, what, resolve, failed);
+      const ignore = () => {}; // EXEC answers for them
+      this.#into(batch, ["MULTI"], what, ignore, ignore);
+      this.#into(batch, ["SET", key, "0", "NX", "PX", String(remainingMs(expiresAt))], what, ignore, ignore);
+      this.#into(batch, incrby, what, ignore, ignore);
+      const done = (replies) => (replies[1] instanceof Error ? failed(replies[1]) : resolve(replies[1]));
+      return this.#into(batch, ["EXEC"], what, done, reject);
+    });
   }
 
   getAndDelete(key) {
@@ -794,10 +823,21 @@ class RedisNativeDriver {
           value();
           break;
         case COMMAND:
-        case REC_TIME:
-        case REC_PTTL:
           batch.resolve[i](value());
           break;
+        case REC_TIME:
+        case REC_PTTL: {
+          const op = batch.ops[i];
+          let record;
+          try {
+            record = this.#record(value(), op === REC_TIME);
+          } catch (error) {
+            batch.reject[i](error);
+            break;
+          }
+          batch.resolve[i](record);
+          break;
+        }
         default: // SET, SET_PX, DEL
           value();
           batch.resolve[i]();

@@ -298,13 +298,7 @@ class RedisNativeDriver {
     // the record (no closure per call: getWithMetadata costs little more than get).
     return new Promise((resolve, reject) => {
       batch.resolve.push(this.#stash, resolve);
-      batch.reject.push(this.#stashError, (error) => {
-        const failed = this.#stashed instanceof Error ? this.#stashed : error;
-        this.#stashed = null;
-        if (!absolute || failed !== error || !redis.isUnknownCommand(error)) return reject(failed);
-        this.#noExpiretime = true;
-        this.getRecord(key).then(resolve, reject);
-      });
+      batch.reject.push(this.#stashError, reject);
     });
   }
 
@@ -312,11 +306,23 @@ class RedisNativeDriver {
   #stash = (value) => (this.#stashed = value);
   #stashError = (error) => (this.#stashed = error);
 
+  // getRecord's deadline command failed (`why`: the error reply; null: the GET did).
+  // Without PEXPIRETIME (Redis < 7), the record is read again with PTTL.
+  #recordFailed(batch, i, why) {
+    const stashed = this.#stashed;
+    this.#stashed = null;
+    if (stashed instanceof Error) return batch.reject[i](stashed);
+    if (batch.ops[i] === REC_TIME && redis.isUnknownCommand({ message: why })) {
+      this.#noExpiretime = true;
+      return this.getRecord(batch.keys[i]).then(batch.resolve[i], batch.reject[i]);
+    }
+    return batch.reject[i](polykvError("ERR_POLYKV_BACKEND", TYPE, `${why} (key "${batch.keys[i]}")`));
+  }
+
   // getRecord's record, from the stashed value and the deadline just read.
   #record(time, absolute) {
     const value = this.#stashed;
     this.#stashed = null;
-    if (value instanceof Error) throw value;
     const expiresAt = redis.deadlineOf(time, Date.now(), absolute);
     return value === null || expiresAt === undefined ? null : { value, expiresAt };
   }
@@ -789,6 +795,11 @@ class RedisNativeDriver {
         if (socket !== this.#socket) return; // the handshake failed
         continue;
       }
+      if (kind === ERROR && (batch.ops[i] === REC_TIME || batch.ops[i] === REC_PTTL)) {
+        this.#recordFailed(batch, i, tokens[at + 1]);
+        at += 2;
+        continue;
+      }
       if (kind === ERROR) {
         const what = batch.ops[i] === COMMAND ? batch.keys[i] : `key "${batch.keys[i]}"`;
         batch.reject[i](polykvError("ERR_POLYKV_BACKEND", TYPE, `${tokens[at + 1]} (${what})`));
@@ -827,15 +838,9 @@ class RedisNativeDriver {
           break;
         case REC_TIME:
         case REC_PTTL: {
-          const op = batch.ops[i];
-          let record;
-          try {
-            record = this.#record(value(), op === REC_TIME);
-          } catch (error) {
-            batch.reject[i](error);
-            break;
-          }
-          batch.resolve[i](record);
+          const time = value();
+          if (this.#stashed instanceof Error) this.#recordFailed(batch, i, null);
+          else batch.resolve[i](this.#record(time, batch.ops[i] === REC_TIME));
           break;
         }
         default: // SET, SET_PX, DEL

@@ -475,7 +475,7 @@ class Store {
     const expiresAt = deadline(this.#expiresFrom(options));
     if (typeof driver.increment === "function") {
       // undefined: the driver cannot add to what is stored (a tagged record, not a number): swap decides.
-      const sum = await driver.increment(full, by, expiresAt);
+      const sum = await driver.increment(full, by, expiresAt, id);
       if (sum !== undefined) return sum;
     }
     if (typeof driver.swap === "function") {

@@ -5,12 +5,13 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { createClient, createCluster } from "redis";
+import { createClient, createCluster, RESP_TYPES } from "redis";
 import { createClient as createClient4, createCluster as createCluster4 } from "redis4";
 import Redis from "ioredis";
 import polystore from "polystore";
 import kv from "../index.mjs";
 import { serviceUrl } from "./fixtures/service.mjs";
+import { commandCalls, privateRedis } from "./fixtures/private-redis.mjs";
 
 const URL = serviceUrl("POLYKV_TEST_REDIS_URL", "redis (users' clients)");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -29,9 +30,9 @@ after(async () => {
 });
 
 const flavors = [
-  { name: "node-redis v5", make: (options = {}) => track(createClient({ url: URL, ...options })) },
-  { name: "node-redis v4", make: (options = {}) => track(createClient4({ url: URL, ...options })) },
-  { name: "ioredis", make: (options = {}) => track(new Redis(URL, { lazyConnect: true, ...options })) },
+  { name: "node-redis v5", make: (options = {}, url = URL) => track(createClient({ url, ...options })) },
+  { name: "node-redis v4", make: (options = {}, url = URL) => track(createClient4({ url, ...options })) },
+  { name: "ioredis", make: (options = {}, url = URL) => track(new Redis(url, { lazyConnect: true, ...options })) },
 ];
 
 // A raw, connected node-redis v5 client to look at what is on the wire.
@@ -139,6 +140,109 @@ if (URL) {
       });
     });
   }
+
+  describe("redis over the users' clients: data model and atomic operations", () => {
+    for (const flavor of flavors) {
+      it(`${flavor.name}: bytes as 0xFF then the bytes, read back as bytes everywhere, shared with redis://`, async () => {
+        const raw = await rawClient();
+        const buffers = raw.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+        const prefix = unique();
+        const store = kv(flavor.make(), { prefix });
+        const native = kv(URL, { prefix });
+        const bytes = Buffer.from([0xff, 0x00, 0xc3, 0x28]);
+        await store.set("bin", bytes);
+        assert.ok((await buffers.get(`${prefix}bin`)).equals(Buffer.concat([Buffer.from([0xff]), bytes])));
+        const same = (value, label) => assert.ok(Buffer.from(value).equals(bytes), label);
+        same(await native.get("bin"), "the native store reads it");
+        await native.set("from-native", bytes);
+        same(await store.get("from-native"), "get");
+        same((await store.getWithMetadata("from-native")).value, "getWithMetadata");
+        same((await store.getMany(["json", "from-native"]))[1], "getMany");
+        same(Object.fromEntries(await store.entries())["from-native"], "entries");
+        const iterated = {};
+        for await (const [key, value] of store) iterated[key] = value;
+        same(iterated.bin, "iteration");
+        assert.equal(await store.cas("bin", bytes, "text"), true);
+        assert.equal(await raw.get(`${prefix}bin`), '"text"');
+        same(await store.getAndDelete("from-native"), "getAndDelete");
+        await store.clear();
+        await Promise.all([store.close(), native.close(), raw.quit()]);
+      });
+
+      it(`${flavor.name}: one command per bulk or atomic method; scripts sent again after SCRIPT FLUSH`, async () => {
+        const server = await privateRedis();
+        const store = kv(flavor.make({}, server.url));
+        try {
+          await store.setMany([
+            ["a", 1],
+            ["b", 2],
+          ]);
+          await server.control.configResetStat();
+          assert.deepEqual(await store.getMany(["a", "b", "x"]), [1, 2, null]);
+          await store.setMany({ c: 3, d: null }, { expires: 60 });
+          await store.delMany(["c", "x"]);
+          assert.equal(await store.increment("n"), 1);
+          assert.equal(await store.increment("n"), 2);
+          assert.equal(await store.cas("n", 2, 3), true);
+          assert.equal(await store.getAndDelete("n"), 3);
+          const calls = await commandCalls(server.control);
+          assert.equal(calls.mget, 1, JSON.stringify(calls));
+          assert.equal(calls.multi, 1);
+          assert.equal(calls.exec, 1);
+          assert.equal(calls.unlink, 1);
+          assert.equal(calls.getdel, 1);
+          assert.equal(calls.eval, 2, "INCR and SWAP sent whole once");
+          assert.equal(calls.evalsha, 1, "then by their SHA1");
+          await server.control.scriptFlush();
+          assert.equal(await store.increment("m"), 1, "NOSCRIPT: sent whole again");
+          assert.equal(await store.increment("m"), 2);
+        } finally {
+          await store.close();
+          await server.stop();
+        }
+      });
+
+      it(`${flavor.name}: on a Redis without GETDEL and PEXPIRETIME, the fallbacks work`, async () => {
+        const server = await privateRedis(["--rename-command", "GETDEL", "", "--rename-command", "PEXPIRETIME", ""]);
+        const store = kv(flavor.make({}, server.url));
+        try {
+          const before = Date.now();
+          await store.set("k", "v", { expires: 60 });
+          const { value, expires } = await store.getWithMetadata("k");
+          assert.equal(value, "v");
+          assert.ok(Math.abs(expires - (before + 60_000)) < 1000, String(expires));
+          assert.ok(Math.abs((await store.list()).keys[0].expiration - (before + 60_000) / 1000) <= 2);
+          assert.deepEqual(await Promise.all([store.getAndDelete("k"), store.getAndDelete("k")]), ["v", null]);
+        } finally {
+          await store.close();
+          await server.stop();
+        }
+      });
+    }
+
+    it("ioredis keyPrefix: the atomic and bulk methods and list() see keys without it", async () => {
+      const raw = await rawClient();
+      const keyPrefix = unique();
+      const store = kv(track(new Redis(URL, { keyPrefix })), { prefix: "p:" });
+      assert.equal(await store.increment("n", 2), 2);
+      assert.equal(await raw.get(`${keyPrefix}p:n`), "2");
+      assert.equal(await store.cas("n", 2, "two"), true);
+      await store.setMany({ a: 1, b: Buffer.from([1]) });
+      assert.deepEqual((await store.getMany(["a", "n"])).map(String), ["1", "two"]);
+      const { keys, list_complete } = await store.list({ limit: 2 });
+      assert.equal(list_complete, false);
+      const rest = await store.list({ cursor: (await store.list({ limit: 2 })).cursor });
+      assert.deepEqual([...keys.map((key) => key.name), ...rest.keys.map((key) => key.name)].sort(), ["a", "b", "n"]);
+      assert.equal(await store.getAndDelete("a"), 1);
+      await store.delMany(["b", "n"]);
+      assert.equal(
+        await raw.dbSize().then(() => raw.exists([`${keyPrefix}p:a`, `${keyPrefix}p:b`, `${keyPrefix}p:n`])),
+        0,
+      );
+      await store.close();
+      await raw.quit();
+    });
+  });
 
   describe("redis interop with polystore (node-redis)", () => {
     for (const flavor of flavors) {

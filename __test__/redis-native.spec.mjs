@@ -11,10 +11,11 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createClient } from "redis";
+import { createClient, RESP_TYPES } from "redis";
 import polystore from "polystore";
 import kv from "../index.mjs";
 import { serviceUrl } from "./fixtures/service.mjs";
+import { commandCalls, privateRedis } from "./fixtures/private-redis.mjs";
 
 const URL_ = serviceUrl("POLYKV_TEST_REDIS_URL", "redis (native)");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -663,6 +664,224 @@ if (URL_) {
         await store.close();
         await fake.close();
       }
+    });
+  });
+
+  describe("redis:// native: data model and atomic operations", () => {
+    const bytesOf = (store, key) => raw.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }).get(store + key);
+
+    it("stores bytes as 0xFF then the bytes, JSON text as before; a 0xFF value of anyone's reads as bytes", async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      const bytes = Buffer.from([0xff, 0x00, 0xc3, 0x28, 0x0d, 0x0a]);
+      await store.set("bin", bytes);
+      await store.set("json", { a: 1 });
+      await store.set("meta", { a: 1 }, { metadata: { m: 1 } });
+      assert.ok((await bytesOf(prefix, "bin")).equals(Buffer.concat([Buffer.from([0xff]), bytes])));
+      assert.equal(await raw.get(`${prefix}json`), '{"a":1}');
+      assert.equal(await raw.get(`${prefix}meta`), '{"$polykv":1,"value":{"a":1},"metadata":{"m":1}}');
+      await raw.set(`${prefix}by-hand`, Buffer.from([0xff, 1, 2]));
+      assert.deepEqual([...(await store.get("by-hand"))], [1, 2]);
+      const [listed] = (await store.entries()).filter(([key]) => key === "bin");
+      assert.ok(Buffer.from(listed[1]).equals(bytes));
+      assert.ok((await store.getMany(["bin"]))[0].equals(bytes));
+      // A text that merely cannot be decoded as UTF-8 is not bytes: it is not JSON either.
+      await raw.set(`${prefix}broken`, Buffer.from([0xfe, 0x31]));
+      await assert.rejects(store.get("broken"), { code: "ERR_POLYKV_CORRUPT" });
+      await store.clear();
+      await store.close();
+    });
+
+    it("getWithMetadata and list() read the server's deadline (PEXPIRETIME): the same on every read", async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      await store.set("k", 1, { expires: 60 });
+      const deadline = await raw.pExpireTime(`${prefix}k`);
+      for (let i = 0; i < 5; i++) assert.equal((await store.getWithMetadata("k")).expires, deadline);
+      assert.deepEqual((await store.list()).keys, [{ name: "k", expiration: Math.ceil(deadline / 1000) }]);
+      await store.clear();
+      await store.close();
+    });
+
+    it("increment writes the number as JSON text (polystore reads it) and keeps the TTL", async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      const theirs = polystore(createClient({ url: URL_ }), { prefix });
+      assert.equal(await store.increment("n", 0.1, { expires: 60 }), 0.1);
+      assert.equal(await store.increment("n", 0.2), 0.1 + 0.2);
+      assert.equal(await raw.get(`${prefix}n`), String(0.1 + 0.2));
+      assert.equal(await theirs.get("n"), 0.1 + 0.2);
+      const ttl = await raw.pTTL(`${prefix}n`);
+      assert.ok(ttl > 55_000 && ttl <= 60_000, `PTTL ${ttl}`);
+      await theirs.set("big", 2 ** 53 - 2);
+      assert.equal(await store.increment("big"), 2 ** 53 - 1);
+      assert.equal(await store.increment("big", 1e300), 2 ** 53 - 1 + 1e300);
+      await store.set("top", Number.MAX_VALUE);
+      await assert.rejects(store.increment("top", Number.MAX_VALUE), {
+        name: "TypeError",
+        code: "ERR_POLYKV_VALUE",
+        message: /cannot increment key "top": the result is not a finite number/,
+      });
+      assert.equal(await store.get("top"), Number.MAX_VALUE, "unchanged");
+      await store.clear();
+      await Promise.all([store.close(), theirs.close()]);
+    });
+
+    it("increment of a number the script does not read (metadata, spaces) goes over getRaw/swap", async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      await store.set("meta", 5, { metadata: { m: 1 }, expires: 60 });
+      assert.equal(await store.increment("meta", 2), 7);
+      assert.deepEqual(await store.getWithMetadata("meta").then(({ value, metadata }) => [value, metadata]), [7, null]);
+      assert.ok((await raw.pTTL(`${prefix}meta`)) > 55_000, "the TTL is kept");
+      await raw.set(`${prefix}spaced`, " 3 ");
+      assert.equal(await store.increment("spaced"), 4);
+      await store.set("bin", Buffer.from([1]));
+      await assert.rejects(store.increment("bin"), { name: "TypeError", message: /holds an object/ });
+      await store.clear();
+      await store.close();
+    });
+
+    it("cas compares the stored text exactly and sets the TTL; a key of another type is a clear error", async () => {
+      const prefix = unique();
+      const store = kv(URL_, { prefix });
+      await store.set("k", { a: 1 }, { expires: 60 });
+      assert.equal(await store.cas("k", { a: 1 }, { a: 2 }), true);
+      assert.equal(await raw.pTTL(`${prefix}k`), -1, "cas without expires: the store's default, never");
+      assert.equal(await store.cas("k", { a: 2 }, { a: 3 }, { expires: 30 }), true);
+      const ttl = await raw.pTTL(`${prefix}k`);
+      assert.ok(ttl > 25_000 && ttl <= 30_000, `PTTL ${ttl}`);
+      // The same value written with other spacing is equal as JSON: cas reads, then swaps what it read.
+      await raw.set(`${prefix}k`, '{ "a" : 3 }');
+      assert.equal(await store.cas("k", { a: 3 }, "next"), true);
+      assert.equal(await raw.get(`${prefix}k`), '"next"');
+      await raw.rPush(`${prefix}list`, "x");
+      await assert.rejects(store.cas("list", null, 1), { code: "ERR_POLYKV_BACKEND", message: /WRONGTYPE/ });
+      // getWithMetadata's two replies: a failed GET fails it alone, the next reads well.
+      const [failed, next] = await Promise.allSettled([store.getWithMetadata("list"), store.getWithMetadata("k")]);
+      assert.match(failed.reason.message, /WRONGTYPE/);
+      assert.equal(next.value.value, "next");
+      await store.clear();
+      await store.close();
+    });
+
+    it("every bulk and atomic method is one command, and a script is sent whole once per connection", async () => {
+      const server = await privateRedis();
+      const store = kv(server.url);
+      try {
+        await store.setMany([
+          ["a", 1],
+          ["b", Buffer.from([2])],
+          ["c", null],
+        ]);
+        await server.control.configResetStat();
+        const [values] = await Promise.all([store.getMany(["a", "b", "x"]), store.getWithMetadata("a")]);
+        assert.deepEqual(
+          values.map((value) => (value instanceof Uint8Array ? [...value] : value)),
+          [1, [2], null],
+        );
+        await store.setMany([
+          ["d", 4],
+          ["e", 5],
+        ]);
+        await store.delMany(["d", "e", "x"]);
+        for (let i = 0; i < 3; i++) await store.increment("n");
+        await store.increment("ttl", 1, { expires: 60 });
+        await store.increment("ttl", 1, { expires: 60 });
+        for (let i = 0; i < 3; i++) await store.increment("f", 0.5);
+        await store.cas("n", 3, 4);
+        assert.equal(await store.getAndDelete("n"), 4);
+        const calls = await commandCalls(server.control);
+        assert.equal(calls.mget, 1, JSON.stringify(calls));
+        assert.equal(calls.multi, 3, "setMany, and increments with an expiry");
+        assert.equal(calls.exec, 3);
+        assert.equal(calls.unlink, 1);
+        assert.equal(calls.pexpiretime, 1);
+        assert.equal(calls.getdel, 1);
+        assert.equal(calls.incrby, 5, "whole increments are INCRBY");
+        assert.equal(calls.eval, 2, "the INCR script (fractions) and SWAP, sent whole once each");
+        assert.equal(calls.evalsha, 2, "then by their SHA1");
+      } finally {
+        await store.close();
+        await server.stop();
+      }
+    });
+
+    it("scripts are sent again after SCRIPT FLUSH (NOSCRIPT)", async () => {
+      const server = await privateRedis();
+      const store = kv(server.url);
+      try {
+        // A fraction: the INCR script, not INCRBY.
+        assert.equal(await store.increment("n", 0.5), 0.5);
+        await server.control.scriptFlush();
+        const [, incremented] = await Promise.all([store.set("k", 1), store.increment("n", 0.5)]);
+        assert.equal(incremented, 1);
+        assert.equal(await store.get("n"), 1);
+        assert.equal((await commandCalls(server.control)).eval, 2, "sent whole again after NOSCRIPT");
+        assert.equal(await store.cas("n", 1, 3), true);
+      } finally {
+        await store.close();
+        await server.stop();
+      }
+    });
+
+    it("on a Redis without GETDEL and PEXPIRETIME (before 6.2 and 7), the Lua and PTTL fallbacks work", async () => {
+      const server = await privateRedis(["--rename-command", "GETDEL", "", "--rename-command", "PEXPIRETIME", ""]);
+      const store = kv(server.url);
+      try {
+        await store.set("k", "v", { expires: 60 });
+        const before = Date.now();
+        const { value, expires } = await store.getWithMetadata("k");
+        assert.equal(value, "v");
+        assert.ok(Math.abs(expires - (before + 60_000)) < 1000, String(expires));
+        assert.ok(Math.abs((await store.list()).keys[0].expiration - (before + 60_000) / 1000) <= 2);
+        assert.deepEqual(await Promise.all([store.getAndDelete("k"), store.getAndDelete("k")]), ["v", null]);
+        await store.set("b", Buffer.from([7]));
+        assert.deepEqual([...(await store.getAndDelete("b"))], [7]);
+        assert.equal(await store.has("b"), false);
+      } finally {
+        await store.close();
+        await server.stop();
+      }
+    });
+
+    it("list() pages over SCAN: each key once within a listing, at least once resumed elsewhere", async () => {
+      const prefix = unique();
+      const n = 2500;
+      await raw.mSet(Array.from({ length: n }, (_, i) => [`${prefix}k${i}`, JSON.stringify(i)]));
+      const store = kv(URL_, { prefix });
+      // The names of every page from `cursor` on, and the first page's cursor.
+      const drain = async (from, cursor) => {
+        const names = [];
+        let next = null;
+        let page = { cursor };
+        do {
+          page = await from.list({ limit: 700, cursor: page.cursor });
+          assert.ok(page.keys.length <= 700);
+          names.push(...page.keys.map((key) => key.name));
+          next ??= page.cursor;
+        } while (!page.list_complete);
+        return { names, next };
+      };
+      const whole = await drain(store);
+      assert.equal(whole.names.length, n);
+      assert.equal(new Set(whole.names).size, n, "each once");
+      // Another store (as another process would) resumes from a first page's cursor:
+      // it cannot know what was returned, so it may repeat keys but misses none.
+      const start = await store.list({ limit: 700 });
+      const before = new Set(start.keys.map((key) => key.name));
+      const other = kv(URL_, { prefix });
+      const elsewhere = new Set((await drain(other, start.cursor)).names);
+      for (let i = 0; i < n; i++) assert.ok(before.has(`k${i}`) || elsewhere.has(`k${i}`), `k${i} is listed`);
+      // Here the listing goes on from what it remembers: the rest, each once.
+      const rest = (await drain(store, start.cursor)).names;
+      assert.equal(rest.length, n - before.size);
+      assert.ok(rest.every((name) => !before.has(name)));
+      // The same cursor used again (a retried page), once the listing moved on: from the SCAN cursor.
+      const retried = new Set((await drain(store, start.cursor)).names);
+      for (let i = 0; i < n; i++) assert.ok(before.has(`k${i}`) || retried.has(`k${i}`), `k${i} is listed again`);
+      await store.clear();
+      await Promise.all([store.close(), other.close()]);
     });
   });
 

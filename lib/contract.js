@@ -89,8 +89,9 @@
  *   replaces the record by `next` (a stored form as set() takes; null deletes) only if
  *   it is still `seen` (null: missing or expired); `expiresAt` undefined keeps the
  *   record's deadline. Atomic across processes when `caps.atomic`. True when swapped.
- * @property {(key: string, by: number, expiresAt: number | null) => number | undefined} [increment]
- *   one-step increment where the backend has one (else lib/atomic.js over swap);
+ * @property {(key: string, by: number, expiresAt: number | null, id: string) => number | undefined} [increment]
+ *   one-step increment where the backend has one (else lib/atomic.js over swap); `id`
+ *   is the caller's key (without the prefix), for the TypeError of a non-number;
  *   undefined, nothing changed, when it cannot add to the stored record (a tagged
  *   record, not a number): the facade then goes through swap, which says why
  * @property {(key: string) => any} [getAndDelete]  one-step take (else over swap)

@@ -17,6 +17,10 @@ pub const MAX_TOKENS: usize = 1 << 22;
 pub const MAX_LINE: usize = 64 * 1024;
 /// Longest bulk string, in bytes (Redis's own `proto-max-bulk-len` default).
 pub const MAX_BULK: i64 = 512 * 1024 * 1024;
+/// The first byte of a binary value as polykv stores it (the bytes follow it): JSON
+/// text never starts with it (nor does any UTF-8 text: 0xFF is never valid UTF-8),
+/// so a bulk string starting with it is bytes, handed to JS as a Buffer.
+pub const BYTES_MARKER: u8 = 0xff;
 
 /// What a token is; the numbers are the ones JS reads (`lib/drivers/redis-native.js`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +40,8 @@ pub enum Kind {
     Array = 5,
     /// `+OK` (the most common reply, without a string to make).
     Ok = 6,
+    /// `$n` starting with [`BYTES_MARKER`]: the bytes after the marker.
+    Bytes = 7,
 }
 
 /// Tokens of whole replies, in parallel arrays; `count` top-level replies.
@@ -44,6 +50,8 @@ pub struct Tokens {
     pub kinds: Vec<u8>,
     pub texts: Vec<Option<String>>,
     pub nums: Vec<f64>,
+    /// The bytes of each [`Kind::Bytes`] token, in order (the other kinds have none).
+    pub bytes: Vec<Vec<u8>>,
     pub count: u32,
 }
 
@@ -54,15 +62,17 @@ impl Tokens {
         self.nums.push(num);
     }
 
-    /// Moves the first `len` tokens out, keeping the rest.
-    fn take_front(&mut self, len: usize, count: u32) -> Tokens {
+    /// Moves the first `len` tokens out (and the first `blobs` byte strings), keeping the rest.
+    fn take_front(&mut self, len: usize, blobs: usize, count: u32) -> Tokens {
         let kinds = self.kinds.split_off(len);
         let texts = self.texts.split_off(len);
         let nums = self.nums.split_off(len);
+        let bytes = self.bytes.split_off(blobs);
         Tokens {
             kinds: std::mem::replace(&mut self.kinds, kinds),
             texts: std::mem::replace(&mut self.texts, texts),
             nums: std::mem::replace(&mut self.nums, nums),
+            bytes: std::mem::replace(&mut self.bytes, bytes),
             count,
         }
     }
@@ -89,10 +99,11 @@ pub struct Decoder {
     bulk: Option<usize>,
     /// Elements still expected by each open array, innermost last.
     stack: Vec<i64>,
-    /// Tokens of whole replies (the first `done` tokens, `count` replies) and of the
-    /// reply being read.
+    /// Tokens of whole replies (the first `done` tokens, `done_bytes` byte strings,
+    /// `count` replies) and of the reply being read.
     tokens: Tokens,
     done: usize,
+    done_bytes: usize,
     count: u32,
     /// Set by a protocol error: every later feed fails the same way.
     broken: Option<String>,
@@ -122,11 +133,12 @@ impl Decoder {
             self.scanned = self.scanned.saturating_sub(self.pos);
             self.pos = 0;
         }
-        let replies = self.tokens.take_front(self.done, self.count);
+        let replies = self.tokens.take_front(self.done, self.done_bytes, self.count);
         if error.is_some() {
             self.tokens = Tokens::default();
         }
         self.done = 0;
+        self.done_bytes = 0;
         self.count = 0;
         Fed { replies, error }
     }
@@ -140,6 +152,14 @@ impl Decoder {
                 let body = &self.buf[self.pos..self.pos + len];
                 if &self.buf[self.pos + len..self.pos + len + 2] != b"\r\n" {
                     return Err("a bulk string does not end with CRLF".into());
+                }
+                if body.first() == Some(&BYTES_MARKER) {
+                    let bytes = body[1..].to_vec();
+                    self.pos += len + 2;
+                    self.bulk = None;
+                    self.tokens.bytes.push(bytes);
+                    self.element(Kind::Bytes, None, 0.0)?;
+                    continue;
                 }
                 let text = text(body);
                 self.pos += len + 2;
@@ -224,6 +244,7 @@ impl Decoder {
             self.stack.pop();
         }
         self.done = self.tokens.kinds.len();
+        self.done_bytes = self.tokens.bytes.len();
         self.count += 1;
         Ok(())
     }
@@ -265,6 +286,7 @@ mod tests {
             kinds: kinds.iter().map(|&k| k as u8).collect(),
             texts: texts.iter().map(|t| t.map(str::to_string)).collect(),
             nums: nums.to_vec(),
+            bytes: Vec::new(),
             count,
         }
     }
@@ -426,8 +448,36 @@ mod tests {
     #[test]
     fn invalid_utf8_is_passed_on_lossily() {
         assert_eq!(
-            all(b"$2\r\n\xff1\r\n").replies.texts,
+            all(b"$2\r\n\xfe1\r\n").replies.texts,
             vec![Some("\u{fffd}1".to_string())]
         );
+    }
+
+    #[test]
+    fn a_bulk_string_starting_with_the_marker_is_bytes_without_it() {
+        let fed = all(b"$3\r\n\xff\x00\xc3\r\n$1\r\n\xff\r\n");
+        assert_eq!(fed.error, None);
+        assert_eq!(fed.replies.kinds, vec![Kind::Bytes as u8, Kind::Bytes as u8]);
+        assert_eq!(fed.replies.texts, vec![None, None]);
+        assert_eq!(fed.replies.bytes, vec![vec![0x00, 0xc3], vec![]]);
+        // In an array (MGET), beside text and nil.
+        let fed = all(b"*3\r\n$3\r\n\xffab\r\n$-1\r\n$2\r\n12\r\n");
+        let kinds = [Kind::Array, Kind::Bytes, Kind::Nil, Kind::Bulk];
+        assert_eq!(fed.replies.kinds, kinds.map(|k| k as u8).to_vec());
+        assert_eq!(fed.replies.bytes, vec![b"ab".to_vec()]);
+    }
+
+    #[test]
+    fn bytes_of_an_unfinished_reply_wait_for_it() {
+        // A whole reply with bytes, then an array whose first element (bytes) is read
+        // but whose second is not: only the first reply's bytes come out.
+        let mut decoder = Decoder::new();
+        let fed = decoder.feed(b"$2\r\n\xff1\r\n*2\r\n$2\r\n\xff2\r\n$2\r\n\xff");
+        assert_eq!(fed.replies.count, 1);
+        assert_eq!(fed.replies.bytes, vec![b"1".to_vec()]);
+        let fed = decoder.feed(b"3\r\n");
+        assert_eq!(fed.replies.count, 1);
+        assert_eq!(fed.replies.bytes, vec![b"2".to_vec(), b"3".to_vec()]);
+        assert_eq!(fed.replies.kinds.len(), 3);
     }
 }

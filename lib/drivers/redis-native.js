@@ -249,6 +249,7 @@ class RedisNativeDriver {
   #config;
   #socket = null;
   #open = false; // connected and past AUTH/SELECT
+  #up = false; // what the store's events last said: connected (docs/behaviour.md §34)
   #decoder = null;
   #sent = []; // batches written, oldest first from #head, each waiting for replies
   #head = 0;
@@ -770,6 +771,10 @@ class RedisNativeDriver {
     clearTimeout(this.#timers.connect);
     this.#open = true;
     this.#failed = null;
+    if (!this.#up) {
+      this.#up = true;
+      this.notify?.("connect");
+    }
     const unsent = this.#unsent;
     this.#unsent = [];
     for (const [text, batch] of unsent) this.#transmit(text, batch);
@@ -934,6 +939,13 @@ class RedisNativeDriver {
     const idle = this.#idle;
     this.#idle = [];
     for (const resolve of idle) resolve();
+    // One `disconnect` per lost connection (not on close(), nor while reconnecting
+    // fails); a drop no call was waiting on is also an `error`: no call can report it.
+    if (this.#up && error.code !== "ERR_POLYKV_CLOSED") {
+      this.#up = false;
+      this.notify?.("disconnect", error);
+      if (waiting.every((batch) => batch.handshake !== null)) this.notify?.("error", error);
+    }
   }
 
   // Rejects every call of the batches not answered yet.

@@ -177,6 +177,28 @@ class RedisDriver {
     this.#lib = isNodeRedis(input) ? nodeRedis : ioredis;
     if (this.#lib === ioredis) this.#keyPrefix = input.options?.keyPrefix || "";
     this.#buffers = this.#lib.buffers(input);
+    this.#watch(input);
+  }
+
+  // The client's own connection events, as the store's (docs/behaviour.md §34): both
+  // libraries emit "ready" once connected and "end" when the connection is gone for
+  // good or until they reconnect (node-redis), "close" (ioredis). Its "error" stays
+  // the app's: a listener here would hide errors the app relies on crashing on.
+  #watch(client) {
+    if (typeof client.on !== "function") return;
+    let up = client.isReady === true || client.status === "ready";
+    client.on("ready", () => {
+      if (up) return;
+      up = true;
+      this.notify?.("connect");
+    });
+    const down = () => {
+      if (!up) return;
+      up = false;
+      this.notify?.("disconnect");
+    };
+    client.on("end", down);
+    client.on("close", down);
   }
 
   async connect() {

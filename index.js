@@ -493,7 +493,7 @@ class Store {
       const found = await getRecordOf(driver, full);
       const current = found === null || found === undefined ? null : this.#open(found.value).value;
       if (current !== null && typeof current !== "number") throw atomic.notANumber(id, current);
-      const value = (current ?? 0) + by;
+      const value = atomic.sum(id, current, by);
       const keep = current === null ? expiresAt : (found.expiresAt ?? null);
       await driver.set(full, this.#storedForm(id, value), keep, keep === null ? null : (keep - Date.now()) / 1000);
       return value;

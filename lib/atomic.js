@@ -78,10 +78,17 @@ function incrementBySwap(driver, key, id, by, expiresAt, read, store) {
     const raw = await driver.getRaw(key);
     const current = raw === null ? null : read(raw);
     if (current !== null && typeof current !== "number") throw notANumber(id, current);
-    const value = (current ?? 0) + by;
+    const value = sum(id, current, by);
     // A new record takes the caller's expiry; an existing one keeps its own.
     return (await driver.swap(key, raw, store(value), raw === null ? expiresAt : undefined)) ? value : RETRY;
   });
+}
+
+/** current + by, or ERR_POLYKV_VALUE when it overflows (JSON would store Infinity as null). */
+function sum(id, current, by) {
+  const value = (current ?? 0) + by;
+  if (Number.isFinite(value)) return value;
+  throw polykvError("ERR_POLYKV_VALUE", null, `cannot increment key "${id}": the sum is beyond a JSON number`);
 }
 
 function notANumber(id, current) {
@@ -121,4 +128,4 @@ class KeyQueue {
   }
 }
 
-module.exports = { jsonEqual, compareAndSwap, incrementBySwap, takeBySwap, notANumber, KeyQueue, retrying, RETRY };
+module.exports = { sum, jsonEqual, compareAndSwap, incrementBySwap, takeBySwap, notANumber, KeyQueue, retrying, RETRY };

@@ -120,6 +120,17 @@ if value then redis.call('DEL', KEYS[1]) end
 return value
 `);
 
+// touch(): moves a live key's expiry alone (PEXPIRE, or PERSIST for never); 0 when
+// the key is missing. ARGV[1]: ms from now, or "" for never.
+const TOUCH = script(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[1] == '' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return 1
+`);
+
+/** TOUCH's argument for a deadline (ms; null: never). */
+const touchArgs = (ms) => [ms === null ? "" : String(ms)];
+
 /**
  * The records of up to 1000 KEYS at one instant: {values (MGET), deadlines, 1} with
  * PEXPIRETIME (Redis >= 7), else {values, PTTLs, 0}.
@@ -319,7 +330,8 @@ module.exports = {
   fromWire,
   isLossyBytes,
   readValue,
-  scripts: { SWAP, INCR, TAKE, RECORDS },
+  scripts: { SWAP, INCR, TAKE, RECORDS, TOUCH },
+  touchArgs,
   swapArgs,
   incrementArgs,
   incrementResult,

@@ -128,6 +128,15 @@ export default function atomic(make, caps) {
       }
     });
 
+    it("a sum beyond a JSON number is a TypeError and changes nothing", async () => {
+      await box.store.set("i:max", Number.MAX_VALUE);
+      await assert.rejects(box.store.increment("i:max", Number.MAX_VALUE), {
+        name: "TypeError",
+        code: "ERR_POLYKV_VALUE",
+      });
+      assert.equal(await box.store.get("i:max"), Number.MAX_VALUE);
+    });
+
     it("`by` must be a finite number", async () => {
       for (const by of ["1", NaN, Infinity, null]) {
         await assert.rejects(box.store.increment("i:by", by), { name: "TypeError", code: "ERR_POLYKV_VALUE" });

@@ -434,7 +434,7 @@ class MysqlDriver {
       const live = row !== undefined && Number(row.live) === 1;
       const current = live ? read(raw(row)) : null;
       if (current !== null && typeof current !== "number") throw atomic.notANumber(key, current);
-      const value = (current ?? 0) + by;
+      const value = atomic.sum(key, current, by);
       const json = Buffer.from(encode(key, value));
       // A live record keeps its deadline; a new one (or one over an expired row) takes the caller's.
       if (live) await run(SQL.update, [json, null, id]);

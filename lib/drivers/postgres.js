@@ -42,7 +42,7 @@ const { decode } = require("../json.js");
 const { requirePeer } = require("../peer.js");
 const { watchCalls } = require("../link.js");
 const { openValue } = require("../record.js");
-const { notANumber } = require("../atomic.js");
+const { notANumber, sum } = require("../atomic.js");
 
 // Errors that say the server is gone rather than that it refused the statement.
 const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "57P01", "57P02", "57P03"]);
@@ -264,7 +264,14 @@ class PostgresDriver {
   async increment(key, by, expiresAt) {
     checkText("key", key);
     for (;;) {
-      const { rows } = await this.#run("increment", [key, JSON.stringify(by), remainingMs(expiresAt), by]);
+      let rows;
+      try {
+        ({ rows } = await this.#run("increment", [key, JSON.stringify(by), remainingMs(expiresAt), by]));
+      } catch (error) {
+        // float8 overflow (22003): the sum is beyond a JSON number, nothing was written.
+        if (error?.code === "22003") sum(key, Infinity, 0);
+        throw error;
+      }
       if (rows.length) return JSON.parse(rows[0].value);
       // The key holds something other than a plain JSON number: a number with
       // metadata (a tagged record) is counted by swap, anything else is refused.
@@ -272,7 +279,8 @@ class PostgresDriver {
       if (raw === null) continue;
       const current = typeof raw === "string" ? openValue(decode("POSTGRES", key, raw), "POSTGRES") : raw;
       if (typeof current !== "number") throw notANumber(key, current);
-      if (await this.swap(key, raw, JSON.stringify(current + by), undefined)) return current + by;
+      const total = sum(key, current, by);
+      if (await this.swap(key, raw, JSON.stringify(total), undefined)) return total;
     }
   }
 

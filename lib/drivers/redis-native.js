@@ -371,6 +371,11 @@ class RedisNativeDriver {
     });
   }
 
+  // PEXPIRE (PERSIST for never): the value is not rewritten (docs/behaviour.md §32).
+  touch(key, expiresAt) {
+    return this.#eval(redis.scripts.TOUCH, [key], redis.touchArgs(remainingMs(expiresAt))).then((n) => n === 1);
+  }
+
   getAndDelete(key) {
     const read = (stored) => redis.readValue(TYPE, key, stored);
     const take = () => this.#eval(redis.scripts.TAKE, [key], []).then(read);

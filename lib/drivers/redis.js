@@ -247,6 +247,11 @@ class RedisDriver {
     });
   }
 
+  // PEXPIRE (PERSIST for never): the value is not rewritten (docs/behaviour.md §32).
+  async touch(key, expiresAt) {
+    return Number(await this.#eval(redis.scripts.TOUCH, [key], redis.touchArgs(remainingMs(expiresAt)))) === 1;
+  }
+
   async getAndDelete(key) {
     let stored;
     if (this.#noGetdel) stored = await this.#eval(redis.scripts.TAKE, [key], [], true);

@@ -59,6 +59,7 @@ function openCursor(text) {
   return parsed;
 }
 
+const INT32_MAX = 2 ** 31 - 1;
 const deadlineOf = (entry) => (typeof entry?.expiration === "number" ? entry.expiration * 1000 : null);
 
 class CloudflareDriver {
@@ -101,7 +102,10 @@ class CloudflareDriver {
           `Cloudflare's min expiration is '60s': cannot expire key "${key}" after ${ttl}s`,
         );
       }
-      options.expiration = expiration;
+      // KV takes both as 32-bit integers: a deadline past 2038 (polykv allows a TTL up
+      // to 2^31 - 1 s) is sent as the TTL, which fits.
+      if (expiration <= INT32_MAX) options.expiration = expiration;
+      else options.expirationTtl = ttl;
     }
     await this.#kv.put(key, storedOf(stored), options);
   }

@@ -66,21 +66,7 @@ fn is_temp(name: &str) -> bool {
 impl Assets {
     /// Opens the folder, creating it (and its parents) when missing.
     pub fn open(path: &str) -> Result<Self> {
-        let dir = PathBuf::from(path);
-        fs::create_dir_all(&dir).map_err(|e| {
-            Error::new(
-                ErrorKind::Client,
-                NAME,
-                format!("cannot create the folder \"{path}\": {e}"),
-            )
-        })?;
-        if !dir.is_dir() {
-            return Err(Error::new(
-                ErrorKind::Client,
-                NAME,
-                format!("\"{path}\" is not a folder"),
-            ));
-        }
+        let dir = fsutil::create_folder(path, NAME)?;
         Ok(Assets { dir, closed: false })
     }
 

@@ -100,21 +100,7 @@ impl Folder {
     /// Opens the folder, creating it (and its parents) when missing, and removes the
     /// temp files crashed writers left there. `follow`: follow symlinks at record names.
     pub fn open(path: &str, follow: bool) -> Result<Self> {
-        let dir = PathBuf::from(path);
-        fs::create_dir_all(&dir).map_err(|e| {
-            Error::new(
-                ErrorKind::Client,
-                NAME,
-                format!("cannot create the folder \"{path}\": {e}"),
-            )
-        })?;
-        if !dir.is_dir() {
-            return Err(Error::new(
-                ErrorKind::Client,
-                NAME,
-                format!("\"{path}\" is not a folder"),
-            ));
-        }
+        let dir = fsutil::create_folder(path, NAME)?;
         let handle = File::open(&dir).map_err(|e| {
             Error::new(
                 ErrorKind::Client,

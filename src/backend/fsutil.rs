@@ -72,6 +72,28 @@ pub fn read_bytes(path: &Path, follow: bool) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The folder at `path`, created with its parents when missing; `backend` names the
+/// store in the errors (a path that cannot be made, or that is not a folder).
+pub fn create_folder(path: &str, backend: &'static str) -> crate::core::error::Result<PathBuf> {
+    use crate::core::error::{Error, ErrorKind};
+    let dir = PathBuf::from(path);
+    fs::create_dir_all(&dir).map_err(|e| {
+        Error::new(
+            ErrorKind::Client,
+            backend,
+            format!("cannot create the folder \"{path}\": {e}"),
+        )
+    })?;
+    if !dir.is_dir() {
+        return Err(Error::new(
+            ErrorKind::Client,
+            backend,
+            format!("\"{path}\" is not a folder"),
+        ));
+    }
+    Ok(dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

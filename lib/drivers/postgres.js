@@ -198,7 +198,9 @@ class PostgresDriver {
     try {
       await this.#db.query(sql);
     } catch (error) {
-      if (error.code !== "23505" && error.code !== "42P07") throw error;
+      // 23505 unique_violation on the catalog, 42P07 duplicate_table, 42710
+      // duplicate_object (the table's row type, made by the other CREATE).
+      if (error.code !== "23505" && error.code !== "42P07" && error.code !== "42710") throw error;
       await this.#db.query(sql);
     }
   }

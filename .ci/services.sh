@@ -8,7 +8,9 @@
 # Everything lives in one temp dir (POLYKV_SERVICES_DIR, default /tmp/polykv-services-<uid>),
 # nothing is written elsewhere. Ports (non-default so a system server never collides):
 #   POLYKV_REDIS_PORT=16379  POLYKV_POSTGRES_PORT=15432  POLYKV_ETCD_PORT=23790 (peer port +10)
-#   POLYKV_MYSQL_PORT=13306
+#   POLYKV_MYSQL_PORT=13306  POLYKV_REDIS_CLUSTER_PORT=17000 (six nodes: 17000-17005, buses +10000)
+# The Redis Cluster (three masters, three replicas) is made by scripts/redis-cluster.mjs,
+# which the failover tests also use for clusters of their own.
 # Postgres refuses to run as root, so under root it runs as the `postgres` user; MariaDB
 # likewise runs as the `mysql` user.
 # The Postgres cluster uses the ICU root collation, so text does NOT sort like "C": the
@@ -23,6 +25,8 @@ _pkv_pg_port="${POLYKV_POSTGRES_PORT:-15432}"
 _pkv_etcd_port="${POLYKV_ETCD_PORT:-23790}"
 _pkv_etcd_peer_port=$((_pkv_etcd_port + 10))
 _pkv_mysql_port="${POLYKV_MYSQL_PORT:-13306}"
+_pkv_cluster_port="${POLYKV_REDIS_CLUSTER_PORT:-17000}"
+_pkv_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 _pkv_say() { echo "[services] $*" >&2; }
 _pkv_fail() { echo "[services] ERROR: $*" >&2; return 1; }
@@ -69,7 +73,14 @@ _pkv_exports() {
   export POLYKV_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$_pkv_pg_port/polykv"
   export POLYKV_TEST_ETCD_URL="http://127.0.0.1:$_pkv_etcd_port"
   export POLYKV_TEST_MYSQL_URL="mysql://polykv@127.0.0.1:$_pkv_mysql_port/polykv"
+  export POLYKV_TEST_REDIS_CLUSTER_URL="redis+cluster://127.0.0.1:$_pkv_cluster_port,127.0.0.1:$((_pkv_cluster_port + 1)),127.0.0.1:$((_pkv_cluster_port + 2))"
   export POLYKV_SERVICES_DIR="$_pkv_dir"
+}
+
+_pkv_start_redis_cluster() {
+  _pkv_say "Redis Cluster on 127.0.0.1:$_pkv_cluster_port-$((_pkv_cluster_port + 5)) (3 masters, 3 replicas, data in $_pkv_dir/redis-cluster)"
+  node "$_pkv_root/scripts/redis-cluster.mjs" start --dir "$_pkv_dir/redis-cluster" --port "$_pkv_cluster_port" >/dev/null ||
+    { _pkv_fail "the Redis Cluster did not start"; return 1; }
 }
 
 _pkv_start_redis() {
@@ -182,8 +193,12 @@ polykv_services_stop() {
     kill "$pid" 2>/dev/null || true
     _pkv_wait 30 bash -c "! kill -0 $pid" || true
   fi
+  if [ -d "$_pkv_dir/redis-cluster" ]; then
+    _pkv_say "stopping the Redis Cluster"
+    node "$_pkv_root/scripts/redis-cluster.mjs" stop --dir "$_pkv_dir/redis-cluster" || true
+  fi
   rm -rf "$_pkv_dir"
-  unset POLYKV_TEST_REDIS_URL POLYKV_TEST_POSTGRES_URL POLYKV_TEST_ETCD_URL POLYKV_TEST_MYSQL_URL POLYKV_SERVICES_DIR
+  unset POLYKV_TEST_REDIS_CLUSTER_URL POLYKV_TEST_REDIS_URL POLYKV_TEST_POSTGRES_URL POLYKV_TEST_ETCD_URL POLYKV_TEST_MYSQL_URL POLYKV_SERVICES_DIR
   _pkv_say "stopped, removed $_pkv_dir"
 }
 
@@ -193,11 +208,12 @@ polykv_services_start() {
     polykv_services_stop
   fi
   mkdir -p "$_pkv_dir" && chmod 755 "$_pkv_dir" || return 1
-  _pkv_start_redis && _pkv_start_postgres && _pkv_start_etcd && _pkv_start_mysql ||
+  _pkv_start_redis && _pkv_start_redis_cluster && _pkv_start_postgres && _pkv_start_etcd && _pkv_start_mysql ||
     { _pkv_say "start failed; cleaning up"; polykv_services_stop; return 1; }
   _pkv_exports
   _pkv_say "ready:"
   _pkv_say "  POLYKV_TEST_REDIS_URL=$POLYKV_TEST_REDIS_URL"
+  _pkv_say "  POLYKV_TEST_REDIS_CLUSTER_URL=$POLYKV_TEST_REDIS_CLUSTER_URL"
   _pkv_say "  POLYKV_TEST_POSTGRES_URL=$POLYKV_TEST_POSTGRES_URL"
   _pkv_say "  POLYKV_TEST_ETCD_URL=$POLYKV_TEST_ETCD_URL"
   _pkv_say "  POLYKV_TEST_MYSQL_URL=$POLYKV_TEST_MYSQL_URL"
@@ -205,6 +221,8 @@ polykv_services_start() {
 
 polykv_services_status() {
   redis-cli -h 127.0.0.1 -p "$_pkv_redis_port" ping >/dev/null 2>&1 && _pkv_say "redis: up" || _pkv_say "redis: down"
+  redis-cli -h 127.0.0.1 -p "$_pkv_cluster_port" cluster info 2>/dev/null | grep -q cluster_state:ok &&
+    _pkv_say "redis cluster: up" || _pkv_say "redis cluster: down"
   "$(_pkv_pg_bindir)/pg_isready" -q -h 127.0.0.1 -p "$_pkv_pg_port" && _pkv_say "postgres: up" || _pkv_say "postgres: down"
   _pkv_etcd_healthy && _pkv_say "etcd: up" || _pkv_say "etcd: down"
   _pkv_mysql -e "SELECT 1" >/dev/null 2>&1 && _pkv_say "mariadb: up" || _pkv_say "mariadb: down"
@@ -224,6 +242,7 @@ else
     start)
       polykv_services_start || exit 1
       echo "export POLYKV_TEST_REDIS_URL='$POLYKV_TEST_REDIS_URL'"
+      echo "export POLYKV_TEST_REDIS_CLUSTER_URL='$POLYKV_TEST_REDIS_CLUSTER_URL'"
       echo "export POLYKV_TEST_POSTGRES_URL='$POLYKV_TEST_POSTGRES_URL'"
       echo "export POLYKV_TEST_ETCD_URL='$POLYKV_TEST_ETCD_URL'"
       echo "export POLYKV_TEST_MYSQL_URL='$POLYKV_TEST_MYSQL_URL'"

@@ -8,6 +8,7 @@
 module.exports = [
   require("./memory.js"), // kv(), kv(new Map())
   require("./redis-native.js"), // redis:// and rediss:// URLs: the native backend
+  require("./redis-cluster.js"), // redis+cluster:// and rediss+cluster:// URLs: a Redis Cluster, natively
   require("./redis.js"), // node-redis and ioredis clients
   require("./sqlite.js"), // sqlite: URLs (native) and SQLite database objects
   require("./mysql.js"), // mysql2 / mariadb clients, mysql:// URLs; before pg: they have query() too

@@ -53,6 +53,7 @@ const { remainingMs, scanPattern } = require("../rules.js");
 const { incrementBySwap } = require("../atomic.js");
 const { openValue } = require("../record.js");
 const redis = require("../redis-common.js");
+const { chunks } = require("../redis-slots.js");
 
 const TYPE = "REDIS";
 // Redis keeps ms TTLs and drops expired keys itself; SCAN lists in no order.
@@ -67,6 +68,12 @@ const CHUNK = 1024;
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024); // see #connect
 const SCAN_COUNT = "1000"; // keys per SCAN step (a hint); also the most keys per MGET and UNLINK
 const BATCH = 1000;
+
+// The errors of calls that were never written to a server (no connection, or held
+// behind a group method past their deadline): the cluster driver may send them
+// again elsewhere, whatever they were.
+const unsent = new WeakSet();
+const neverSent = (error) => unsent.has(error);
 
 // What a command of a batch is: how request() writes it and how its reply is read.
 const GET = 0;
@@ -269,9 +276,21 @@ class RedisNativeDriver {
   #noExpiretime = false; // nor PEXPIRETIME (Redis < 7): deadlines come from PTTL
   #listings = new redis.ScanListings();
   #inGroup = (args, what) => this.#command(args, what);
+  #cluster; // a node of a Redis Cluster (./redis-cluster.js): multi-key commands keep to one slot
 
-  constructor(input) {
+  constructor(input, { cluster = false } = {}) {
     this.#config = parseUrl(input instanceof URL ? input.href : String(input));
+    this.#cluster = cluster;
+  }
+
+  /** A command in this tick's batch, in order with the other calls; resolves to its reply. */
+  command(args, what = args[0]) {
+    return this.#call(args, what);
+  }
+
+  /** ASKING before the next call issued in this tick (a cluster's ASK redirection). */
+  asking() {
+    this.#call(["ASKING"], "ASKING").catch(() => {}); // the call after it reports
   }
 
   get(key) {
@@ -472,9 +491,10 @@ class RedisNativeDriver {
       do {
         const [next, found] = await this.#scan(pattern, cursor);
         cursor = next;
-        for (let i = 0; i < found.length; i += BATCH) {
-          await this.#command(["UNLINK", ...found.slice(i, i + BATCH)], `UNLINK under "${prefix}"`);
-        }
+        const unlinks = chunks(found, BATCH, this.#cluster).map((slice) =>
+          this.#command(["UNLINK", ...slice], `UNLINK under "${prefix}"`),
+        );
+        await Promise.all(unlinks);
       } while (cursor !== "0");
     });
   }
@@ -618,8 +638,7 @@ class RedisNativeDriver {
   // The live records of `keys` with their deadlines (RECORDS), inside a group method.
   async #records(keys) {
     const calls = [];
-    for (let i = 0; i < keys.length; i += redis.SCAN_COUNT) {
-      const slice = keys.slice(i, i + redis.SCAN_COUNT);
+    for (const slice of chunks(keys, redis.SCAN_COUNT, this.#cluster)) {
       calls.push(this.#eval(redis.scripts.RECORDS, slice, [], this.#inGroup).then((reply) => [slice, reply]));
     }
     const records = [];
@@ -668,13 +687,11 @@ class RedisNativeDriver {
 
   // [key, value] for each key that still exists, by MGET in chunks sent together.
   async #values(keys) {
-    const chunks = [];
-    for (let i = 0; i < keys.length; i += BATCH) {
-      const slice = keys.slice(i, i + BATCH);
-      chunks.push(this.#command(["MGET", ...slice], `MGET "${slice[0]}"…`).then((texts) => [slice, texts]));
-    }
+    const reads = chunks(keys, BATCH, this.#cluster).map((slice) =>
+      this.#command(["MGET", ...slice], `MGET "${slice[0]}"…`).then((texts) => [slice, texts]),
+    );
     const entries = [];
-    for (const [slice, texts] of await Promise.all(chunks)) {
+    for (const [slice, texts] of await Promise.all(reads)) {
       for (let j = 0; j < slice.length; j++) {
         if (texts[j] !== null) entries.push([slice[j], redis.readValue(TYPE, slice[j], texts[j])]);
       }
@@ -689,7 +706,7 @@ class RedisNativeDriver {
     if (this.#socket === null) {
       const failed = this.#failed;
       if (failed !== null && Date.now() - failed.at < RETRY_AFTER) {
-        return this.#fail([batch], polykvError("ERR_POLYKV_CONNECTION", TYPE, failed.message));
+        return this.#fail([batch], this.#unsentError(failed.message));
       }
       try {
         this.#connect();
@@ -698,7 +715,7 @@ class RedisNativeDriver {
         const message = `cannot connect to ${this.#config.label}: ${error.message}`;
         this.#failed = { at: Date.now(), message };
         this.#socket = null;
-        return this.#fail([batch], polykvError("ERR_POLYKV_CONNECTION", TYPE, message));
+        return this.#fail([batch], this.#unsentError(message));
       }
     }
     const text = request(batch.ops, batch.texts, batch.nums);
@@ -914,7 +931,13 @@ class RedisNativeDriver {
     if (socket !== this.#socket) return;
     const message = `cannot connect to ${this.#config.label}: ${why}`;
     this.#failed = { at: Date.now(), message };
-    this.#drop(polykvError("ERR_POLYKV_CONNECTION", TYPE, message));
+    this.#drop(this.#unsentError(message)); // nothing is written before the handshake ends
+  }
+
+  #unsentError(message) {
+    const error = polykvError("ERR_POLYKV_CONNECTION", TYPE, message);
+    unsent.add(error);
+    return error;
   }
 
   // The connection is gone (or out of step): every call waiting on it fails. Returns
@@ -964,11 +987,7 @@ class RedisNativeDriver {
 
   #heldTooLong() {
     const why = "the call waited behind an earlier listing or clear";
-    return polykvError(
-      "ERR_POLYKV_CONNECTION",
-      TYPE,
-      `no reply within ${REPLY_TIMEOUT} ms from ${this.#config.label}: ${why}`,
-    );
+    return this.#unsentError(`no reply within ${REPLY_TIMEOUT} ms from ${this.#config.label}: ${why}`);
   }
 
   #closedError() {
@@ -989,4 +1008,4 @@ function create(url) {
   return new RedisNativeDriver(url);
 }
 
-module.exports = { name: TYPE, test: isRedisUrl, create };
+module.exports = { name: TYPE, test: isRedisUrl, create, RedisNativeDriver, neverSent, hidePassword, CAPS };

@@ -22,7 +22,7 @@ import { Level } from "level";
 import { servedStore } from "./fixtures/served.mjs";
 import Database from "better-sqlite3";
 import { serviceUrl } from "./fixtures/service.mjs";
-import { redisPlace } from "./fixtures/places.mjs";
+import { redisClusterPlace, redisPlace } from "./fixtures/places.mjs";
 
 // Under Bun (`npm run test:bun`), bun:sqlite stands in for better-sqlite3, which Bun
 // cannot load.
@@ -61,6 +61,12 @@ const rows = [
     name: 'polykv kv("redis://…") native',
     env: "POLYKV_TEST_REDIS_URL",
     place: redisPlace,
+    make: (options, url) => kv(url, options),
+  },
+  {
+    name: 'polykv kv("redis+cluster://…") native',
+    env: "POLYKV_TEST_REDIS_CLUSTER_URL",
+    place: redisClusterPlace,
     make: (options, url) => kv(url, options),
   },
   { name: "polykv kv(level)", make: (options) => kv(new Level(join(levelFolder, `db${levelCount++}`)), options) },

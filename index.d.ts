@@ -399,7 +399,8 @@ declare namespace kv {
 
 /**
  * Makes a store: `kv()` in memory, `kv(new Map())` on your Map, a URL string
- * (`"file:///data/kv.json"`, `"sqlite:///data/kv.db"`, `"redis://localhost"`), a
+ * (`"file:///data/kv.json"`, `"sqlite:///data/kv.db"`, `"redis://localhost"`,
+ * `"redis+cluster://10.0.0.1:6379,10.0.0.2:6379"`), a
  * client such as a node-redis client or a SQLite database, a custom client
  * (object or class), another store, or a promise of any of these.
  */

@@ -119,13 +119,18 @@ describe("redis cluster: every master", { skip: URL_ === null }, () => {
     }
   });
 
-  it("a server not in cluster mode, and a database in the URL, are refused clearly", async () => {
+  it("a server not in cluster mode, seeds that do not answer and a database in the URL are refused clearly", async () => {
     const single = process.env.POLYKV_TEST_REDIS_URL;
     if (single) {
       const store = kv(single.replace("redis://", "redis+cluster://"));
       await assert.rejects(store.get("x"), { code: "ERR_POLYKV_CLIENT", message: /not in cluster mode/ });
       await store.close();
     }
+    const nowhere = kv("redis+cluster://127.0.0.1:1,127.0.0.1:2");
+    const started = Date.now();
+    await assert.rejects(nowhere.get("x"), { code: "ERR_POLYKV_CONNECTION", message: /127\.0\.0\.1:2/ });
+    assert.ok(Date.now() - started < 3000, "no seed answers: the call fails at once");
+    await nowhere.close();
     assert.throws(() => kv(`${URL_}/3`), { code: "ERR_POLYKV_CLIENT", message: /one database, 0/ });
     assert.throws(() => kv("redis+cluster://127.0.0.1:1,:x"), { code: "ERR_POLYKV_CLIENT" });
   });

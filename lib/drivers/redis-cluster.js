@@ -366,25 +366,35 @@ class RedisClusterDriver {
     let failure;
     for (const at of candidates) {
       if (this.#closed) throw this.#closedError();
-      let reply;
       try {
-        reply = await this.#node(at).command(["CLUSTER", "SLOTS"], "CLUSTER SLOTS");
+        this.#apply(at, await this.#node(at).command(["CLUSTER", "SLOTS"], "CLUSTER SLOTS"));
+        this.#askedLast = at;
+        return;
       } catch (error) {
         failure = error;
         if (/cluster support disabled/i.test(error.message)) {
           const why = `${at} is not in cluster mode (cluster support disabled): use a redis:// URL for one server`;
           throw polykvError("ERR_POLYKV_CLIENT", TYPE, why);
         }
-        continue;
       }
-      this.#askedLast = at;
-      return this.#apply(at, reply);
     }
     throw failure;
   }
 
   // The map from a CLUSTER SLOTS reply: [[first, last, [host, port, id], replicas…], …].
   #apply(asked, reply) {
+    const valid = (range) =>
+      Array.isArray(range) &&
+      Number.isInteger(range[0]) &&
+      Number.isInteger(range[1]) &&
+      range[0] >= 0 &&
+      range[1] < SLOTS &&
+      range.slice(2).every((node) => Array.isArray(node) && typeof node[0] === "string" && Number.isInteger(node[1]));
+    if (!Array.isArray(reply) || reply.length === 0 || !reply.every(valid)) {
+      const why =
+        Array.isArray(reply) && reply.length === 0 ? "serves no slot yet" : "sent an unexpected reply to CLUSTER SLOTS";
+      throw polykvError("ERR_POLYKV_CONNECTION", TYPE, `the node ${asked} of ${this.#config.label} ${why}`);
+    }
     // An empty or "?" host: the node answering (it does not know its own address).
     const askedHost = asked.slice(0, asked.lastIndexOf(":")).replace(/^\[(.*)\]$/, "$1");
     const hostOf = (node) => (node[0] === "" || node[0] === "?" ? askedHost : node[0]);

@@ -152,14 +152,35 @@ class RedisClusterDriver {
     return this.#run(key, (node) => node.getAndDelete(key), WRITE | ONE);
   }
 
+  // One call per master (one MGET per slot in its write); the keys of a master whose call
+  // fails are read again slot by slot, each followed through redirections.
   async getMany(keys) {
     const values = new Array(keys.length);
-    await this.#perSlot(
-      keys,
-      (key) => key,
-      READ | ONE,
-      (node, slice, indices) => node.getMany(slice).then((read) => indices.forEach((i, j) => (values[i] = read[j]))),
-    );
+    const fill = (indices) => (read) => indices.forEach((i, j) => (values[i] = read[j]));
+    const perSlot = (indices) =>
+      this.#perSlot(
+        indices.map((i) => keys[i]),
+        (key) => key,
+        READ | ONE,
+        (node, slice, within) => node.getMany(slice).then(fill(within.map((j) => indices[j]))),
+      );
+    const slots = this.#slots;
+    if (slots === null) await perSlot(keys.map((_, i) => i));
+    else {
+      const parts = new Map(); // node → indices of its keys
+      for (let i = 0; i < keys.length; i++) {
+        const node = slots[slotOf(keys[i])];
+        const part = parts.get(node);
+        if (part === undefined) parts.set(node, [i]);
+        else part.push(i);
+      }
+      const calls = [];
+      for (const [node, indices] of parts) {
+        if (node === undefined) calls.push(perSlot(indices));
+        else calls.push(node.getMany(indices.map((i) => keys[i])).then(fill(indices), () => perSlot(indices)));
+      }
+      await Promise.all(calls);
+    }
     return values;
   }
 

@@ -53,7 +53,7 @@ const { remainingMs, scanPattern } = require("../rules.js");
 const { incrementBySwap } = require("../atomic.js");
 const { openValue } = require("../record.js");
 const redis = require("../redis-common.js");
-const { chunks } = require("../redis-slots.js");
+const { bySlot, chunks } = require("../redis-slots.js");
 
 const TYPE = "REDIS";
 // Redis keeps ms TTLs and drops expired keys itself; SCAN lists in no order.
@@ -406,11 +406,35 @@ class RedisNativeDriver {
     });
   }
 
+  // One MGET; on a cluster node, one per slot, in this tick's write, settled together.
   getMany(keys) {
     if (keys.length === 0) return [];
-    return this.#call(["MGET", ...keys], `MGET "${keys[0]}"…`).then((replies) =>
-      replies.map((stored, i) => redis.readValue(TYPE, keys[i], stored)),
-    );
+    if (!this.#cluster) {
+      return this.#call(["MGET", ...keys], `MGET "${keys[0]}"…`).then((replies) =>
+        replies.map((stored, i) => redis.readValue(TYPE, keys[i], stored)),
+      );
+    }
+    if (this.#closed) return Promise.reject(this.#closedError());
+    const batch = this.#tickBatch();
+    const groups = bySlot(keys);
+    const values = new Array(keys.length);
+    return new Promise((resolve, reject) => {
+      let left = groups.size;
+      for (const indices of groups.values()) {
+        const args = ["MGET"];
+        for (const i of indices) args.push(keys[i]);
+        const read = (replies) => {
+          try {
+            for (let j = 0; j < indices.length; j++)
+              values[indices[j]] = redis.readValue(TYPE, args[j + 1], replies[j]);
+          } catch (error) {
+            return reject(error);
+          }
+          if (--left === 0) resolve(values);
+        };
+        this.#into(batch, args, `MGET "${args[1]}"…`, read, reject); // the first failure rejects
+      }
+    });
   }
 
   // One MULTI … EXEC in this tick's write: all or nothing, and no other client's

@@ -89,11 +89,7 @@ export default async function redisClusterLines({ wants = () => true } = {}) {
       );
     }
   } finally {
-    await Promise.all([
-      cluster.clear(),
-      single.clear(),
-      cluster.delMany(keys.slice(0, 100).map((key) => `polystore:${key}`)),
-    ]);
+    await Promise.all([cluster.clear(), single.clear()]); // polystore's keys are under the cluster store's prefix
     await Promise.all([cluster.close(), single.close(), client.close()]);
   }
   return [];

@@ -23,8 +23,8 @@
 // means the command ran, but a lost connection may: after one, only reads are sent
 // again, and a write is retried only if it was never written (redis-native.js
 // neverSent). So while a master fails over, reads wait for its replica's promotion
-// and writes fail fast or wait; no call waits longer than RETRY_FOR plus one reply
-// deadline.
+// and writes fail fast or wait; a call waits at most its reply deadline, RETRY_FOR,
+// and the reply deadline of its last attempt.
 //
 // Group methods (keys, entries, values, clear, list, iteration) run on every master
 // and are merged; keys and entries are sent again whole after a failure, listing

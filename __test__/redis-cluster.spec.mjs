@@ -6,13 +6,14 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import kv from "../index.mjs";
 import { serviceUrl } from "./fixtures/service.mjs";
 import { cli, clusterShards, freePorts, killNode, startCluster } from "../scripts/redis-cluster.mjs";
 import slots from "../lib/redis-slots.js";
+import { makeCertificates } from "./fixtures/tls.mjs";
 
 const URL_ = serviceUrl("POLYKV_TEST_REDIS_CLUSTER_URL", "redis cluster (native)");
 const SHARED_PORT = URL_ ? Number(/:(\d+),/.exec(URL_)[1]) : null;
@@ -24,9 +25,10 @@ after(async () => {
   for (const cluster of clusters.splice(0)) await cluster.stop();
 });
 
-async function ownCluster(masters, replicas) {
+async function ownCluster(masters, replicas, access = {}) {
   const dir = mkdtempSync(join(tmpdir(), "polykv-cluster-spec-"));
-  const cluster = await startCluster({ dir, ports: await freePorts(masters * (replicas + 1)), replicas });
+  const ports = await freePorts(masters * (replicas + 1));
+  const cluster = await startCluster({ dir, ports, replicas, ...access });
   cluster.dir = dir;
   clusters.push(cluster);
   return cluster;
@@ -252,6 +254,36 @@ describe("redis cluster: failover", { skip: URL_ === null }, () => {
       console.log(`# failover: the store answered again ${backAfter} ms after the kill; slowest call ${slowest} ms`);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe("redis cluster: TLS and a password (rediss+cluster://)", { skip: URL_ === null }, () => {
+  it("reaches every master over TLS with the URL's password; a wrong password is refused", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "polykv-cluster-tls-"));
+    const tls = makeCertificates(dir);
+    const cluster = await ownCluster(3, 0, { tls, password: "s3 cret" });
+    assert.match(cluster.url, /^rediss\+cluster:\/\/:s3%20cret@127\.0\.0\.1:\d+,/);
+    const before = process.env.SSL_CERT_FILE;
+    process.env.SSL_CERT_FILE = tls.ca; // read when a connection is made
+    const store = kv(cluster.url, { prefix: unique() });
+    const wrong = kv(cluster.url.replace("s3%20cret", "wrong"));
+    try {
+      const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
+      await store.setMany(keys.map((key, i) => [key, i]));
+      assert.deepEqual((await store.keys()).sort(), [...keys].sort());
+      assert.deepEqual(await store.getMany(["k0", "k299"]), [0, 299]);
+      await assert.rejects(wrong.get("k0"), (error) => {
+        assert.equal(error.code, "ERR_POLYKV_CONNECTION");
+        assert.match(error.message, /auth|pass/i);
+        assert.ok(!error.message.includes("wrong"), error.message);
+        return true;
+      });
+    } finally {
+      if (before === undefined) delete process.env.SSL_CERT_FILE;
+      else process.env.SSL_CERT_FILE = before;
+      await Promise.all([store.close(), wrong.close()]);
+      rmSync(dir, { recursive: true, force: true }); // the servers read their certificates at start
     }
   });
 });

@@ -6,7 +6,7 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import polystore from "polystore";
 import kv from "../index.mjs";
 import { serviceUrl } from "./fixtures/service.mjs";
 import { commandCalls, privateRedis } from "./fixtures/private-redis.mjs";
+import { makeCertificates } from "./fixtures/tls.mjs";
 
 const URL_ = serviceUrl("POLYKV_TEST_REDIS_URL", "redis (native)");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -892,17 +893,7 @@ if (URL_) {
     const name = "connects over TLS with the password from the URL; refuses an unknown authority and a wrong password";
     it(name, needsTools, async () => {
       const dir = mkdtempSync(join(tmpdir(), "polykv-tls-"));
-      const openssl = (...args) => {
-        const result = spawnSync("openssl", args, { cwd: dir });
-        assert.equal(result.status, 0, String(result.stderr));
-      };
-      const key = ["-newkey", "rsa:2048", "-nodes"];
-      const days = ["-days", "2"];
-      openssl("req", "-x509", ...key, "-keyout", "ca.key", "-out", "ca.pem", ...days, "-subj", "/CN=polykv test CA");
-      openssl("req", ...key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
-      writeFileSync(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-      const ca = ["-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"];
-      openssl("x509", "-req", "-in", "server.csr", ...ca, "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf");
+      makeCertificates(dir);
       const port = await freePort();
       const server = spawn(
         "redis-server",

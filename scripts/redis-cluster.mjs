@@ -20,9 +20,22 @@ import { pathToFileURL } from "node:url";
 const run = promisify(execFile);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A redis-cli command on one node; resolves to its output text. */
+/**
+ * A redis-cli command on one node; resolves to its output text. `access` is a cluster's
+ * { tls, password } (startCluster's options), for a node that wants them.
+ */
 export async function cli(port, ...args) {
-  const { stdout } = await run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...args], { timeout: 10000 });
+  return cliWith({}, port, ...args);
+}
+
+async function cliWith({ tls, password }, port, ...args) {
+  const access = [
+    ...(tls ? ["--tls", "--cacert", tls.ca] : []),
+    ...(password ? ["-a", password, "--no-auth-warning"] : []),
+  ];
+  const { stdout } = await run("redis-cli", [...access, "-h", "127.0.0.1", "-p", String(port), ...args], {
+    timeout: 10000,
+  });
   return stdout;
 }
 
@@ -41,47 +54,61 @@ async function until(what, seconds, check) {
 
 const pidOf = (dir, port) => Number(readFileSync(join(dir, String(port), "redis.pid"), "utf8"));
 
-/** Starts one cluster node (daemonized); resolves when it answers PING. */
-export async function startNode(dir, port, nodeTimeout = 2000) {
+/**
+ * Starts one cluster node (daemonized); resolves when it answers PING. `tls` ({ cert, key,
+ * ca }: file paths) serves TLS only, on `port`, the cluster bus and replication included;
+ * `password` is required of clients and of replicas.
+ */
+export async function startNode(dir, port, { nodeTimeout = 2000, tls, password } = {}) {
   const home = join(dir, String(port));
   mkdirSync(home, { recursive: true });
+  const ports = tls
+    ? ["--port", "0", "--tls-port", String(port), "--tls-cluster", "yes", "--tls-replication", "yes",
+       "--tls-cert-file", tls.cert, "--tls-key-file", tls.key, "--tls-ca-cert-file", tls.ca, "--tls-auth-clients", "no"]
+    : ["--port", String(port)]; // prettier-ignore
+  const auth = password ? ["--requirepass", password, "--masterauth", password] : [];
   await run("redis-server", [
-    "--bind", "127.0.0.1", "--port", String(port), "--cluster-enabled", "yes",
+    "--bind", "127.0.0.1", ...ports, ...auth, "--cluster-enabled", "yes",
     "--cluster-config-file", join(home, "nodes.conf"), "--cluster-node-timeout", String(nodeTimeout),
     "--save", "", "--appendonly", "no", "--dir", home, "--daemonize", "yes",
     "--pidfile", join(home, "redis.pid"), "--logfile", join(home, "redis.log"),
   ]); // prettier-ignore
-  await until(
-    `the node on port ${port} does not answer PING`,
-    15,
-    async () => (await cli(port, "ping")).trim() === "PONG",
-  );
+  const answers = async () => (await cliWith({ tls, password }, port, "ping")).trim() === "PONG";
+  await until(`the node on port ${port} does not answer PING`, 15, answers);
 }
 
 /**
  * Starts a cluster on `ports` (masters first, then replicas) and resolves with
- * { url, ports, stop() } once it serves every slot with every replica attached.
+ * { url, ports, cli(port, ...args), stop() } once it serves every slot with every replica
+ * attached. `tls` and `password` as for startNode; the URL then is rediss+cluster:// with
+ * the password in it.
  */
-export async function startCluster({ dir, ports, replicas = 1, nodeTimeout = 2000 }) {
-  await Promise.all(ports.map((port) => startNode(dir, port, nodeTimeout)));
+export async function startCluster({ dir, ports, replicas = 1, nodeTimeout = 2000, tls, password }) {
+  const access = { tls, password };
+  await Promise.all(ports.map((port) => startNode(dir, port, { nodeTimeout, ...access })));
   const nodes = ports.map((port) => `127.0.0.1:${port}`);
-  await run("redis-cli", ["--cluster", "create", ...nodes, "--cluster-replicas", String(replicas), "--cluster-yes"], {
-    timeout: 60000,
-  });
+  const create = ["--cluster", "create", ...nodes, "--cluster-replicas", String(replicas), "--cluster-yes"];
+  const flags = [
+    ...(tls ? ["--tls", "--cacert", tls.ca] : []),
+    ...(password ? ["-a", password, "--no-auth-warning"] : []),
+  ];
+  await run("redis-cli", [...flags, ...create], { timeout: 60000 });
   const masters = ports.length / (replicas + 1);
+  const nodeCli = (port, ...args) => cliWith(access, port, ...args);
   await until("the cluster is not ready", 60, async () => {
-    for (const port of ports) if (!(await cli(port, "cluster", "info")).includes("cluster_state:ok")) return false;
-    const shards = await clusterShards(ports[0]);
+    for (const port of ports) if (!(await nodeCli(port, "cluster", "info")).includes("cluster_state:ok")) return false;
+    const shards = await clusterShards(ports[0], nodeCli);
     return shards.length === masters && shards.every((shard) => shard.replicas.length === replicas);
   });
-  const url = "redis+cluster://" + nodes.slice(0, masters).join(",");
-  return { url, ports, stop: () => stopCluster(dir) };
+  const credentials = password ? `:${encodeURIComponent(password)}@` : "";
+  const url = `${tls ? "rediss" : "redis"}+cluster://${credentials}${nodes.slice(0, masters).join(",")}`;
+  return { url, ports, cli: nodeCli, stop: () => stopCluster(dir) };
 }
 
 /** The masters' ports with their replicas' ports, as a node sees them: [{ port, replicas }]. */
-export async function clusterShards(port) {
+export async function clusterShards(port, nodeCli = cli) {
   const shards = [];
-  for (const line of (await cli(port, "cluster", "nodes")).trim().split("\n")) {
+  for (const line of (await nodeCli(port, "cluster", "nodes")).trim().split("\n")) {
     const [id, address, flags, masterId, , , , state] = line.split(" ");
     if (state !== "connected" || flags.includes("fail")) continue;
     const nodePort = Number(address.split("@")[0].split(":").pop());

@@ -206,8 +206,12 @@ class RedisClusterDriver {
     return [...new Set((await this.#everyMaster((node) => node.keys(prefix))).flat())];
   }
 
+  // A key seen on two masters (its slot migrating meanwhile) is listed once.
   async entries(prefix = "") {
-    return (await this.#everyMaster((node) => node.entries(prefix))).flat();
+    const seen = new Set();
+    return (await this.#everyMaster((node) => node.entries(prefix)))
+      .flat()
+      .filter((entry) => !seen.has(entry[0]) && seen.add(entry[0]));
   }
 
   async values(prefix = "") {

@@ -324,7 +324,38 @@ class ScanListings {
   }
 }
 
+/**
+ * One list() page over a cluster's masters, `masters` as [{ first, … }] in the order of
+ * the first slot each serves, one after another: `page(master, cursor, limit)` → that
+ * master's page ({ records, next }, from ScanListings). The cursor is `<first slot of
+ * the master>-<its own cursor>`: a page may end on one master and go on with the next.
+ * After a reshard (a master's first slot changed) it goes on with the first master not
+ * below the cursor's slot.
+ */
+async function mastersPage(masters, after, limit, page) {
+  let index = 0;
+  let cursor = null;
+  if (after !== null) {
+    const match = /^(\d+)-(.*)$/.exec(String(after));
+    if (match === null) throw polykvError("ERR_POLYKV_OPTIONS", null, "list() cursor is not one that list() returned");
+    const first = Number(match[1]);
+    index = masters.findIndex((master) => master.first >= first);
+    if (index < 0) return { records: [], next: null };
+    if (masters[index].first === first && match[2] !== "") cursor = match[2];
+  }
+  const records = [];
+  while (index < masters.length && records.length < limit) {
+    const { records: found, next } = await page(masters[index], cursor, limit - records.length);
+    records.push(...found);
+    if (next !== null) return { records, next: `${masters[index].first}-${next}` };
+    index++;
+    cursor = null;
+  }
+  return { records, next: index < masters.length ? `${masters[index].first}-` : null };
+}
+
 module.exports = {
+  mastersPage,
   MARKER,
   toWire,
   fromWire,

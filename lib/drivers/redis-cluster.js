@@ -37,6 +37,7 @@ const { polykvError } = require("../errors.js");
 const { SLOTS, slotOf, bySlot } = require("../redis-slots.js");
 const { addon } = require("../addon.js");
 const native = require("./redis-native.js");
+const redis = require("../redis-common.js");
 
 const TYPE = "REDIS";
 const RETRY_FOR = 10000; // ms a call may spend redirected or waiting for a failover
@@ -230,30 +231,12 @@ class RedisClusterDriver {
     for (const { node } of this.#masters) yield* node.iterate(prefix);
   }
 
-  // The cursor is `<first slot of the master>-<that master's cursor>`; a page may end on one
-  // master and go on with the next.
+  // Master after master (lib/redis-common.js mastersPage).
   async listPage(prefix, after, limit) {
     await this.#ready();
-    const masters = this.#masters;
-    let index = 0;
-    let cursor = null;
-    if (after !== null) {
-      const match = /^(\d+)-(.*)$/.exec(String(after));
-      if (match === null)
-        throw polykvError("ERR_POLYKV_OPTIONS", null, "list() cursor is not one that list() returned");
-      index = masters.findIndex((master) => master.first >= Number(match[1]));
-      if (index < 0) return { records: [], next: null };
-      if (masters[index].first === Number(match[1]) && match[2] !== "") cursor = match[2];
-    }
-    const records = [];
-    while (index < masters.length && records.length < limit) {
-      const page = await masters[index].node.listPage(prefix, cursor, limit - records.length);
-      records.push(...page.records);
-      if (page.next !== null) return { records, next: `${masters[index].first}-${page.next}` };
-      index++;
-      cursor = null;
-    }
-    return { records, next: index < masters.length ? `${masters[index].first}-` : null };
+    return redis.mastersPage(this.#masters, after, limit, (master, cursor, count) =>
+      master.node.listPage(prefix, cursor, count),
+    );
   }
 
   async close() {

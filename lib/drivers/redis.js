@@ -430,26 +430,9 @@ class RedisDriver {
         records: (keys) => this.#records(keys),
       });
     if (!this.#cluster) return page(this.#client, after, limit);
-    const masters = await this.#nodes();
-    let index = 0;
-    let cursor = null;
-    if (after !== null) {
-      const match = /^(\d+)-(.*)$/.exec(String(after));
-      if (match === null)
-        throw polykvError("ERR_POLYKV_OPTIONS", null, "list() cursor is not one that list() returned");
-      index = masters.findIndex((master) => master.first >= Number(match[1]));
-      if (index < 0) return { records: [], next: null };
-      if (masters[index].first === Number(match[1]) && match[2] !== "") cursor = match[2];
-    }
-    const records = [];
-    while (index < masters.length && records.length < limit) {
-      const { records: found, next } = await page(masters[index].client, cursor, limit - records.length);
-      records.push(...found);
-      if (next !== null) return { records, next: `${masters[index].first}-${next}` };
-      index++;
-      cursor = null;
-    }
-    return { records, next: index < masters.length ? `${masters[index].first}-` : null };
+    return redis.mastersPage(await this.#nodes(), after, limit, (master, cursor, count) =>
+      page(master.client, cursor, count),
+    );
   }
 
   // The live records of `keys`, with their deadlines (RECORDS, as Buffers), in pieces

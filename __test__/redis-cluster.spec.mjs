@@ -258,6 +258,47 @@ describe("redis cluster: failover", { skip: URL_ === null }, () => {
   });
 });
 
+describe("redis cluster: a frozen master", { skip: URL_ === null }, () => {
+  it("calls waiting on a master that stops answering settle; reads then come from the promoted replica", async () => {
+    const cluster = await ownCluster(3, 1);
+    const store = kv(cluster.url);
+    const keys = Array.from({ length: 100 }, (_, i) => `frozen-${i}`);
+    await store.setMany(keys.map((key, i) => [key, i]));
+    const victim = await masterOf(cluster.ports[0], slots.slotOf(keys[0]));
+    try {
+      const witness = cluster.ports.find((port) => port !== victim.port);
+      await cli(victim.port, "wait", 1, 5000);
+      killNode(cluster.dir, victim.port, "SIGSTOP");
+      const started = Date.now();
+      // Reads and writes of the frozen master's keys, and of the others'.
+      const calls = keys.map((key, i) => {
+        const call = i % 2 === 0 ? store.get(key) : store.set(key, -i);
+        return call.then(
+          (value) => ({ ok: true, value, ms: Date.now() - started }),
+          (error) => ({ ok: false, code: error.code, ms: Date.now() - started }),
+        );
+      });
+      const outcomes = await Promise.all(calls);
+      const slowest = Math.max(...outcomes.map((outcome) => outcome.ms));
+      // The reply deadline (10 s) drops the frozen connection; reads are sent again to the
+      // promoted replica, writes whose fate is unknown fail.
+      assert.ok(slowest < 25000, `the slowest call took ${slowest} ms`);
+      for (const [i, outcome] of outcomes.entries()) {
+        if (i % 2 === 0) assert.deepEqual(outcome.ok && outcome.value, i, `get ${keys[i]}: ${JSON.stringify(outcome)}`);
+        else assert.ok(outcome.ok || outcome.code === "ERR_POLYKV_CONNECTION", JSON.stringify(outcome));
+      }
+      assert.notEqual((await masterOf(witness, slots.slotOf(keys[0]))).port, victim.port, "a replica was promoted");
+      const failed = outcomes.filter((outcome) => !outcome.ok).length;
+      console.log(`# frozen master: every call settled within ${slowest} ms; ${failed} writes failed`);
+      await store.set(keys[0], "after");
+      assert.equal(await store.get(keys[0]), "after");
+    } finally {
+      killNode(cluster.dir, victim.port, "SIGCONT");
+      await store.close();
+    }
+  });
+});
+
 describe("redis cluster: TLS and a password (rediss+cluster://)", { skip: URL_ === null }, () => {
   it("reaches every master over TLS with the URL's password; a wrong password is refused", async () => {
     const dir = mkdtempSync(join(tmpdir(), "polykv-cluster-tls-"));

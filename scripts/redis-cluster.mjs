@@ -140,9 +140,9 @@ export async function stopCluster(dir) {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Kills one node at once (SIGKILL), as a crash would. */
-export function killNode(dir, port) {
-  kill(pidOf(dir, port), "SIGKILL");
+/** Signals one node: SIGKILL (the default) as a crash would; SIGSTOP freezes it, SIGCONT resumes it. */
+export function killNode(dir, port, signal = "SIGKILL") {
+  kill(pidOf(dir, port), signal);
 }
 
 function kill(pid, signal) {

@@ -5,8 +5,8 @@
 //
 // One native connection per master (./redis-native.js, in its cluster mode: each of
 // its multi-key commands keeps to one hash slot), and the slot map, read with CLUSTER
-// SLOTS from the first node that answers (the URL lists seeds; any node of the
-// cluster will do). A key's call goes to the master of its slot (lib/redis-slots.js)
+// SLOTS of every master at once (of the seeds the first time: the URL lists some nodes,
+// any will do), the first answer taken, so a master that hangs does not hold it up. A key's call goes to the master of its slot (lib/redis-slots.js)
 // and is batched there with the other calls of the tick, as on one node.
 //
 // Redirections and failover. A call answered with
@@ -93,7 +93,6 @@ class RedisClusterDriver {
   #nodes = new Map(); // "host:port" → its connection (a RedisNativeDriver)
   #slots = null; // slot → the connection to its master, once the map is read
   #masters = []; // [{ first slot, node }], by first slot
-  #askedLast = null; // the address that answered CLUSTER SLOTS last
   #replicas = []; // their addresses, asked when no master answers
   #reading = null; // the slot map being read
   #readAt = 0;
@@ -365,28 +364,36 @@ class RedisClusterDriver {
     return this.#reading;
   }
 
-  // CLUSTER SLOTS from the node that answered last, then the masters, the seeds and the
-  // replicas, until one answers.
+  // CLUSTER SLOTS from the masters (the seeds before the first map), all asked at once:
+  // the first good answer is the map, so a master that hangs costs nothing. When none
+  // answers, the seeds and replicas are asked the same way.
   async #readSlots() {
     const masters = this.#masters.map((master) => this.#addressOf(master.node));
-    const candidates = new Set([this.#askedLast, ...masters, ...this.#config.seeds, ...this.#replicas]);
-    candidates.delete(null);
-    let failure;
-    for (const at of candidates) {
+    const first = masters.length > 0 ? masters : this.#config.seeds;
+    const rest = [...this.#config.seeds, ...this.#replicas].filter((at) => !first.includes(at));
+    let failures = [];
+    for (const round of [first, rest]) {
+      if (round.length === 0) continue;
       if (this.#closed) throw this.#closedError();
+      let done = false; // the first good answer only: a later one may be older news
+      const ask = async (at) => {
+        const reply = await this.#node(at).command(["CLUSTER", "SLOTS"], "CLUSTER SLOTS");
+        if (done || this.#closed) return;
+        this.#apply(at, reply); // throws on a malformed reply: another node's may do
+        done = true;
+      };
       try {
-        this.#apply(at, await this.#node(at).command(["CLUSTER", "SLOTS"], "CLUSTER SLOTS"));
-        this.#askedLast = at;
-        return;
+        return await Promise.any([...new Set(round)].map(ask));
       } catch (error) {
-        failure = error;
-        if (/cluster support disabled/i.test(error.message)) {
-          const why = `${at} is not in cluster mode (cluster support disabled): use a redis:// URL for one server`;
-          throw polykvError("ERR_POLYKV_CLIENT", TYPE, why);
-        }
+        failures = error.errors;
+      }
+      const disabled = failures.find((failure) => /cluster support disabled/i.test(failure.message));
+      if (disabled !== undefined) {
+        const why = "is not in cluster mode (cluster support disabled): use a redis:// URL for one server";
+        throw polykvError("ERR_POLYKV_CLIENT", TYPE, `${this.#config.label} ${why}`);
       }
     }
-    throw failure;
+    throw failures[failures.length - 1];
   }
 
   // The map from a CLUSTER SLOTS reply: [[first, last, [host, port, id], replicas…], …].

@@ -6,8 +6,9 @@
 // One native connection per master (./redis-native.js, in its cluster mode: each of
 // its multi-key commands keeps to one hash slot), and the slot map, read with CLUSTER
 // SLOTS of every master at once (of the seeds the first time: the URL lists some nodes,
-// any will do), the first answer taken, so a master that hangs does not hold it up. A key's call goes to the master of its slot (lib/redis-slots.js)
-// and is batched there with the other calls of the tick, as on one node.
+// any will do), the first answer taken, so a master that hangs does not hold it up.
+// A key's call goes to the master of its slot (lib/redis-slots.js) and is batched
+// there with the other calls of the tick, as on one node.
 //
 // Redirections and failover. A call answered with
 //   MOVED slot host:port  goes there at once, and that slot is remapped (the whole map

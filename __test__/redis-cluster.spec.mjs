@@ -14,6 +14,8 @@ import { serviceUrl } from "./fixtures/service.mjs";
 import { cli, clusterShards, freePorts, killNode, startCluster } from "../scripts/redis-cluster.mjs";
 import slots from "../lib/redis-slots.js";
 import { makeCertificates } from "./fixtures/tls.mjs";
+import { clusterClients } from "./fixtures/server-rows.mjs";
+import polystore from "polystore";
 
 const URL_ = serviceUrl("POLYKV_TEST_REDIS_CLUSTER_URL", "redis cluster (native)");
 const SHARED_PORT = URL_ ? Number(/:(\d+),/.exec(URL_)[1]) : null;
@@ -140,6 +142,30 @@ describe("redis cluster: every master", { skip: URL_ === null }, () => {
     await nowhere.close();
     assert.throws(() => kv(`${URL_}/3`), { code: "ERR_POLYKV_CLIENT", message: /one database, 0/ });
     assert.throws(() => kv("redis+cluster://127.0.0.1:1,:x"), { code: "ERR_POLYKV_CLIENT" });
+  });
+});
+
+describe("redis cluster: polystore interop", { skip: URL_ === null }, () => {
+  it("polykv reads what polystore wrote over a node-redis cluster client, and the reverse", async () => {
+    const prefix = unique();
+    const ours = kv(URL_, { prefix });
+    const theirs = polystore(clusterClients["node-redis v5"](URL_), { prefix });
+    try {
+      const values = { a: 1, b: "two", c: { nested: [true, null] }, d: [1, 2, 3] };
+      for (const [key, value] of Object.entries(values)) await theirs.set(key, value, { expires: 3600 });
+      assert.deepEqual(await ours.getMany(Object.keys(values)), Object.values(values));
+      const deadline = await ours.expiresAt("a");
+      assert.ok(deadline > Date.now() + 3590_000 && deadline <= Date.now() + 3600_000, `${deadline}`);
+      await ours.setMany(Object.entries(values).map(([key, value]) => [`ours-${key}`, value]));
+      for (const [key, value] of Object.entries(values)) assert.deepEqual(await theirs.get(`ours-${key}`), value);
+      await ours.set("short", "gone soon", { expires: "50ms" });
+      assert.equal(await theirs.get("short"), "gone soon");
+      await sleep(120);
+      assert.equal(await theirs.get("short"), null);
+    } finally {
+      await ours.clear();
+      await Promise.all([ours.close(), theirs.close()]);
+    }
   });
 });
 

@@ -16,6 +16,7 @@ import slots from "../lib/redis-slots.js";
 import { makeCertificates } from "./fixtures/tls.mjs";
 import { clusterClients } from "./fixtures/server-rows.mjs";
 import polystore from "polystore";
+import { fakeRedis } from "./fixtures/fake-redis.mjs";
 
 const URL_ = serviceUrl("POLYKV_TEST_REDIS_CLUSTER_URL", "redis cluster (native)");
 const SHARED_PORT = URL_ ? Number(/:(\d+),/.exec(URL_)[1]) : null;
@@ -165,6 +166,61 @@ describe("redis cluster: polystore interop", { skip: URL_ === null }, () => {
     } finally {
       await ours.clear();
       await Promise.all([ours.close(), theirs.close()]);
+    }
+  });
+});
+
+describe("redis cluster: a node that sends hostile redirections", () => {
+  const bulk = (text) => `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
+  // A one-node "cluster" on a fake server: CLUSTER SLOTS names `host` (itself by
+  // default), and every GET is answered with `moved`.
+  async function hostile({ host = "127.0.0.1", moved }) {
+    let port;
+    const fake = await fakeRedis((args) => {
+      if (args[0] === "CLUSTER") return `*1\r\n*3\r\n:0\r\n:16383\r\n*2\r\n${bulk(host)}:${port}\r\n`;
+      if (args[0] === "GET") return `-${moved}\r\n`;
+      return "+OK\r\n";
+    });
+    port = fake.port;
+    return fake;
+  }
+
+  for (const [name, moved] of [
+    ["credentials in the address", (slot, port) => `MOVED ${slot} secret@127.0.0.1:${port}`],
+    ["a slot that is not the key's", (slot, port) => `MOVED 99999 127.0.0.1:${port}`],
+    ["a port out of range", (slot) => `ASK ${slot} 127.0.0.1:99999`],
+  ]) {
+    it(`${name}: the call fails at once, and nothing connects there`, async () => {
+      let connections = 0;
+      const sink = await fakeRedis(() => {
+        connections++;
+        return "+OK\r\n";
+      });
+      const fake = await hostile({ moved: moved(slots.slotOf("x"), sink.port) });
+      const store = kv(`redis+cluster://127.0.0.1:${fake.port}`);
+      try {
+        const started = Date.now();
+        await assert.rejects(store.get("x"), { code: "ERR_POLYKV_BACKEND", message: /names another slot or no node/ });
+        assert.ok(Date.now() - started < 2000);
+        assert.equal(connections, 0);
+      } finally {
+        await store.close();
+        await Promise.all([fake.close(), sink.close()]);
+      }
+    });
+  }
+
+  it("a CLUSTER SLOTS reply that names a host with credentials is refused", async () => {
+    const fake = await hostile({ host: "evil@127.0.0.1", moved: "ERR unused" });
+    const store = kv(`redis+cluster://127.0.0.1:${fake.port}`);
+    try {
+      await assert.rejects(store.get("x"), {
+        code: "ERR_POLYKV_CONNECTION",
+        message: /unexpected reply to CLUSTER SLOTS/,
+      });
+    } finally {
+      await store.close();
+      await fake.close();
     }
   });
 });

@@ -17,6 +17,7 @@ import kv from "../index.mjs";
 import { serviceUrl } from "./fixtures/service.mjs";
 import { commandCalls, privateRedis } from "./fixtures/private-redis.mjs";
 import { makeCertificates } from "./fixtures/tls.mjs";
+import { fakeRedis } from "./fixtures/fake-redis.mjs";
 
 const URL_ = serviceUrl("POLYKV_TEST_REDIS_URL", "redis (native)");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -579,28 +580,6 @@ if (URL_) {
   });
 
   describe("redis:// native: a server that breaks the protocol", () => {
-    // A fake Redis on loopback that answers the first request of each connection
-    // with `reply`; resolves { port, close }.
-    function fakeRedis(reply) {
-      return new Promise((resolve) => {
-        const sockets = new Set();
-        const server = createServer((socket) => {
-          sockets.add(socket);
-          socket.on("error", () => {});
-          socket.once("data", () => socket.write(reply));
-        });
-        server.listen(0, "127.0.0.1", () =>
-          resolve({
-            port: server.address().port,
-            close: () => {
-              for (const socket of sockets) socket.destroy();
-              return new Promise((done) => server.close(done));
-            },
-          }),
-        );
-      });
-    }
-
     for (const [name, reply, auth] of [
       ["20 000 nested arrays", "*1\r\n".repeat(20_000)],
       ["20 000 nested arrays in answer to AUTH", "*1\r\n".repeat(20_000), ":pw@"],

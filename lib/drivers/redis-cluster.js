@@ -59,6 +59,13 @@ function isClusterUrl(input) {
 
 const address = (host, port) => (host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`);
 
+// A node's address as a server may name it (CLUSTER SLOTS, MOVED, ASK): a host name or an
+// IP address, and a port. Anything else (credentials, a path) is a broken or hostile reply.
+function isAddress(at) {
+  const match = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/.exec(String(at));
+  return match !== null && Number(match[1]) >= 1 && Number(match[1]) <= 65535;
+}
+
 /** `redis[s]+cluster://[[user]:password@]host[:port][,host[:port]…][/0]`: the seeds and how to reach each node. */
 function parseClusterUrl(href) {
   const invalid = (why) =>
@@ -267,6 +274,10 @@ class RedisClusterDriver {
         if (!follow && !this.#transient(error, how, reply)) throw error;
         if (Date.now() >= deadline || (follow && ++redirects > MAX_REDIRECTS)) throw error;
         if (follow) {
+          if (Number(redirect[2]) !== slotOf(key) || !isAddress(redirect[3])) {
+            const why = `a ${redirect[1]} reply that names another slot or no node: "${redirect[0].slice(17, 120)}"`;
+            throw polykvError("ERR_POLYKV_BACKEND", TYPE, `${why} (key "${key}")`);
+          }
           node = this.#node(redirect[3]);
           asking = redirect[1] === "ASK";
           if (!asking) this.#moved(Number(redirect[2]), node);
@@ -399,21 +410,27 @@ class RedisClusterDriver {
 
   // The map from a CLUSTER SLOTS reply: [[first, last, [host, port, id], replicas…], …].
   #apply(asked, reply) {
+    // An empty or "?" host: the node answering (it does not know its own address).
+    const askedHost = asked.slice(0, asked.lastIndexOf(":")).replace(/^\[(.*)\]$/, "$1");
+    const hostOf = (node) => (node[0] === "" || node[0] === "?" ? askedHost : node[0]);
     const valid = (range) =>
       Array.isArray(range) &&
       Number.isInteger(range[0]) &&
       Number.isInteger(range[1]) &&
       range[0] >= 0 &&
       range[1] < SLOTS &&
-      range.slice(2).every((node) => Array.isArray(node) && typeof node[0] === "string" && Number.isInteger(node[1]));
+      range[0] <= range[1] &&
+      range.length >= 3 &&
+      range
+        .slice(2)
+        .every(
+          (node) => Array.isArray(node) && typeof node[0] === "string" && isAddress(address(hostOf(node), node[1])),
+        );
     if (!Array.isArray(reply) || reply.length === 0 || !reply.every(valid)) {
       const why =
         Array.isArray(reply) && reply.length === 0 ? "serves no slot yet" : "sent an unexpected reply to CLUSTER SLOTS";
       throw polykvError("ERR_POLYKV_CONNECTION", TYPE, `the node ${asked} of ${this.#config.label} ${why}`);
     }
-    // An empty or "?" host: the node answering (it does not know its own address).
-    const askedHost = asked.slice(0, asked.lastIndexOf(":")).replace(/^\[(.*)\]$/, "$1");
-    const hostOf = (node) => (node[0] === "" || node[0] === "?" ? askedHost : node[0]);
     const slots = new Array(SLOTS);
     const firsts = new Map(); // node → its first slot
     const replicas = [];

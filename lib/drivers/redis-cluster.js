@@ -14,9 +14,9 @@
 //   MOVED slot host:port  goes there at once, and that slot is remapped (the whole map
 //                         is read again in the background);
 //   ASK slot host:port    (a slot being migrated) goes there once after ASKING, when the
-//                         call is one command; a call of several (getRecord, an
-//                         increment with an expiry, setMany) waits for the migration
-//                         to end, as for TRYAGAIN;
+//                         call is one command; a call that may be several (getRecord,
+//                         increment, setMany) waits for the migration to end, as for
+//                         TRYAGAIN;
 //   TRYAGAIN, CLUSTERDOWN, EXECABORT (a transaction refused before it ran), or a
 //   connection error      waits for the slot map to be read again (at most every
 //                         REFRESH_EVERY ms) and is sent again,

@@ -1,6 +1,8 @@
 "use strict";
 // REDIS over a redis:// or rediss:// URL: the native backend, in Node and Bun alike.
-// node-redis and ioredis client objects go to lib/drivers/redis.js instead.
+// node-redis and ioredis client objects go to lib/drivers/redis.js instead; a
+// redis+cluster:// store (./redis-cluster.js) is one of these per master, in cluster
+// mode (`{ cluster: true }`: every multi-key command keeps to one hash slot).
 //
 // One engine: this file owns one socket per store (`node:net`, or `node:tls` for
 // rediss://), watched by the runtime's own event loop. A tick's commands go out as

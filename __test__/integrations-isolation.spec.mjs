@@ -56,3 +56,21 @@ it("every subpath is importable as ESM with the same named exports as CommonJS",
     assert.equal(esm[named], esm.default[named], `${path} exports ${named}`);
   }
 });
+
+// A key written twice in package.json is dropped by JSON.parse (the last wins): a second
+// "peerDependencies" once hid every framework's optional peer from npm.
+it("package.json names each field once, and every framework and SQL client is an optional peer", async () => {
+  const { readFileSync } = await import("node:fs");
+  const text = readFileSync(new URL("../package.json", import.meta.url), "utf8");
+  const fields = [...text.matchAll(/^ {2}"([^"]+)":/gm)].map((match) => match[1]);
+  assert.deepEqual(
+    fields.filter((field, i) => fields.indexOf(field) !== i),
+    [],
+  );
+  const { peerDependencies, peerDependenciesMeta } = JSON.parse(text);
+  for (const peer of ["express-session", "hono-sessions", "better-auth", "axios-cache-interceptor", "@fedify/fedify"]) {
+    assert.ok(peer in peerDependencies, peer);
+  }
+  for (const peer of ["keyv", "unstorage", "pg", "mysql2"]) assert.ok(peer in peerDependencies, peer);
+  for (const peer of Object.keys(peerDependencies)) assert.equal(peerDependenciesMeta[peer]?.optional, true, peer);
+});

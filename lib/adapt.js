@@ -56,7 +56,7 @@ function refuse(message) {
 
 // The URLs kv() opens itself, for the messages below (a driver that opens a new scheme adds it here).
 const URL_FORMS =
-  "redis:// and rediss:// (Redis), redis+cluster:// and rediss+cluster:// (a Redis Cluster), sqlite:path (SQLite), file:///path/name.json (a JSON file), file:///path/dir/ (a folder), http:// and https:// (a polykv/server or polystore API)";
+  "redis:// and rediss:// (Redis), redis+cluster:// and rediss+cluster:// (a Redis Cluster), postgres:// and postgresql:// (Postgres, through your pg), mysql:// and mariadb:// (MySQL or MariaDB, through your mysql2), sqlite:path (SQLite), file:///path/name.json (a JSON file), file:///path/dir/ (a folder), http:// and https:// (a polykv/server or polystore API)";
 const CLIENTS =
   "a client object (node-redis, ioredis, pg, etcd3, level, a Cloudflare KV namespace, localForage, localStorage…) or a custom client with get() and set()";
 const OPTION_NAMES = new Set(["prefix", "expires", "strict"]);

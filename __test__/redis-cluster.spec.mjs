@@ -143,6 +143,7 @@ describe("redis cluster: every master", { skip: URL_ === null }, () => {
     await nowhere.close();
     assert.throws(() => kv(`${URL_}/3`), { code: "ERR_POLYKV_CLIENT", message: /one database, 0/ });
     assert.throws(() => kv("redis+cluster://127.0.0.1:1,:x"), { code: "ERR_POLYKV_CLIENT" });
+    assert.throws(() => kv(`${URL_}?timeout=5`), { code: "ERR_POLYKV_CLIENT", message: /query or fragment/ });
   });
 });
 

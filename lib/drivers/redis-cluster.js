@@ -75,6 +75,7 @@ function parseClusterUrl(href) {
   const end = rest.search(/[/?#]/);
   const authority = end < 0 ? rest : rest.slice(0, end);
   const path = end < 0 ? "" : rest.slice(end);
+  if (/[?#]/.test(path)) throw invalid("it has a query or fragment: a cluster URL takes none");
   if (!/^(\/0?)?$/.test(path)) throw invalid(`a cluster has one database, 0 (the URL ends with "${path}")`);
   const at = authority.lastIndexOf("@");
   const credentials = authority.slice(0, at + 1); // "user:password@", still URL-encoded

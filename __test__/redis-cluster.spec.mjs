@@ -267,19 +267,29 @@ describe("redis cluster: a slot migrating (ASK, TRYAGAIN, then MOVED)", { skip: 
   });
 });
 
+// A 3-master, 3-replica cluster of its own, a store on it (`watch` sees it before it
+// connects) and `n` keys `<name>-<i>` = i written and on the replicas; the victim is the
+// master of the first key's slot, the witness another node to ask about the cluster.
+async function replicatedCluster(name, n, watch = () => {}) {
+  const cluster = await ownCluster(3, 1);
+  const store = kv(cluster.url);
+  watch(store);
+  const keys = Array.from({ length: n }, (_, i) => `${name}-${i}`);
+  await store.setMany(keys.map((key, i) => [key, i]));
+  const victim = await masterOf(cluster.ports[0], slots.slotOf(keys[0]));
+  const witness = cluster.ports.find((port) => port !== victim.port);
+  await cli(victim.port, "wait", 1, 5000); // its replica has every key
+  return { cluster, store, keys, victim, witness };
+}
+
 describe("redis cluster: failover", { skip: URL_ === null }, () => {
   it("a master killed under load: its replica takes over, the store answers again, no call hangs", async () => {
-    const cluster = await ownCluster(3, 1);
-    const store = kv(cluster.url);
     const events = [];
-    store.on("connect", () => events.push("connect"));
-    store.on("disconnect", () => events.push("disconnect"));
+    const { cluster, store, keys, victim, witness } = await replicatedCluster("failover", 300, (store) => {
+      store.on("connect", () => events.push("connect"));
+      store.on("disconnect", () => events.push("disconnect"));
+    });
     try {
-      const keys = Array.from({ length: 300 }, (_, i) => `failover-${i}`);
-      await store.setMany(keys.map((key, i) => [key, i]));
-      const victim = await masterOf(cluster.ports[0], slots.slotOf(keys[0]));
-      const witness = cluster.ports.find((port) => port !== victim.port);
-      await cli(victim.port, "wait", 1, 5000); // its replica has every key
       // 32 callers, each awaiting a get or a set in a loop, until the store answers again.
       let running = true;
       let slowest = 0;
@@ -343,14 +353,8 @@ describe("redis cluster: failover", { skip: URL_ === null }, () => {
 
 describe("redis cluster: a frozen master", { skip: URL_ === null }, () => {
   it("calls waiting on a master that stops answering settle; reads then come from the promoted replica", async () => {
-    const cluster = await ownCluster(3, 1);
-    const store = kv(cluster.url);
-    const keys = Array.from({ length: 100 }, (_, i) => `frozen-${i}`);
-    await store.setMany(keys.map((key, i) => [key, i]));
-    const victim = await masterOf(cluster.ports[0], slots.slotOf(keys[0]));
+    const { cluster, store, keys, victim, witness } = await replicatedCluster("frozen", 100);
     try {
-      const witness = cluster.ports.find((port) => port !== victim.port);
-      await cli(victim.port, "wait", 1, 5000);
       killNode(cluster.dir, victim.port, "SIGSTOP");
       const started = Date.now();
       // Reads and writes of the frozen master's keys, and of the others'.

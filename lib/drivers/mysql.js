@@ -429,18 +429,33 @@ class MysqlDriver {
       return atomic.incrementBySwap(this, key, key, by, expiresAt, read, (number) => encode(key, number));
     }
     const id = this.#id(key);
-    return this.#transaction(async (run) => {
-      const [row] = await run(SQL.lock, [id]);
-      const live = row !== undefined && Number(row.live) === 1;
-      const current = live ? read(raw(row)) : null;
-      if (current !== null && typeof current !== "number") throw atomic.notANumber(key, current);
-      const value = atomic.sum(key, current, by);
-      const json = Buffer.from(encode(key, value));
-      // A live record keeps its deadline; a new one (or one over an expired row) takes the caller's.
-      if (live) await run(SQL.update, [json, null, id]);
-      else await run(SQL.set, [id, json, null, remainingMs(expiresAt)]);
-      return value;
-    });
+    const absent = Symbol("absent");
+    for (;;) {
+      const result = await this.#transaction(async (run) => {
+        const [row] = await run(SQL.lock, [id]);
+        if (row === undefined) return absent;
+        const live = Number(row.live) === 1;
+        const current = live ? read(raw(row)) : null;
+        if (current !== null && typeof current !== "number") throw atomic.notANumber(key, current);
+        const value = atomic.sum(key, current, by);
+        const json = Buffer.from(encode(key, value));
+        // A live record keeps its deadline; one over an expired row takes the caller's.
+        if (live) await run(SQL.update, [json, null, id]);
+        else await run(SQL.set, [id, json, null, remainingMs(expiresAt)]);
+        return value;
+      });
+      if (result !== absent) return result;
+      // No row: a plain INSERT, outside any transaction. Inserting inside the one that
+      // found no row would hold a gap lock every other new-key increment holds too,
+      // and each one's insert would deadlock on the others' (a livelock under load).
+      const value = atomic.sum(key, null, by);
+      try {
+        await this.#run(SQL.insert, [id, Buffer.from(encode(key, value)), null, remainingMs(expiresAt)]);
+        return value;
+      } catch (error) {
+        if (error?.errno !== ER_DUP_ENTRY) throw error; // another caller made it first: lock it now
+      }
+    }
   }
 
   async getAndDelete(key) {

@@ -847,16 +847,20 @@ describe("polykv/server: authentication, Host check, limits (docs/behaviour.md Â
     const served = await serve({ headersTimeout: 400, requestTimeout: 800, maxConnections: 3 });
     const defaults = await serve();
     const sockets = [];
+    // Each socket's close is watched from the start: one may close while the test still
+    // waits on another (the server checks its timeouts once a second, in any order).
+    const closes = new Map();
     const open = async () => {
       const socket = net.connect(served.port, "127.0.0.1");
       socket.on("error", () => {});
       socket.resume(); // read, so the server's close is seen
       sockets.push(socket);
+      closes.set(socket, once(socket, "close"));
       await once(socket, "connect");
       return socket;
     };
     const closedWithin = (socket, ms) =>
-      Promise.race([once(socket, "close").then(() => true), sleep(ms).then(() => false)]);
+      Promise.race([closes.get(socket).then(() => true), sleep(ms).then(() => false)]);
     try {
       assert.equal(defaults.server.headersTimeout, 10_000);
       assert.equal(defaults.server.requestTimeout, 30_000);

@@ -71,7 +71,9 @@ export function variants(row) {
   const probe = row.probe ?? prefixed;
   return [
     { ...row, name: `${row.name} (prefixed)`, make: prefixed, probe },
-    { ...row, name: `${row.name} (unprefixed)`, make: maker(() => ({})), probe },
+    // Its private place is made up front (run(), below), while the tests are collected:
+    // making one (a Redis Cluster of its own) can take longer than a test's hook may.
+    { ...row, name: `${row.name} (unprefixed)`, make: maker(() => ({})), probe, prepare: () => row.place?.({}) },
   ];
 }
 
@@ -91,6 +93,7 @@ export async function capabilitiesOf(make) {
 export function run(row) {
   for (const each of variants(row)) {
     describe(each.name, async () => {
+      await each.prepare?.();
       const caps = await capsOf(each);
       for (const topic of [basics, group, expiry, store, values, datamodel, atomic, operate]) topic(each.make, caps);
     });

@@ -20,20 +20,19 @@ import { pathToFileURL } from "node:url";
 const run = promisify(execFile);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/**
- * A redis-cli command on one node; resolves to its output text. `access` is a cluster's
- * { tls, password } (startCluster's options), for a node that wants them.
- */
+/** A redis-cli command on one node; resolves to its output text. */
 export async function cli(port, ...args) {
   return cliWith({}, port, ...args);
 }
 
-async function cliWith({ tls, password }, port, ...args) {
-  const access = [
-    ...(tls ? ["--tls", "--cacert", tls.ca] : []),
-    ...(password ? ["-a", password, "--no-auth-warning"] : []),
-  ];
-  const { stdout } = await run("redis-cli", [...access, "-h", "127.0.0.1", "-p", String(port), ...args], {
+// redis-cli's flags for a cluster's `access` ({ tls, password }, startCluster's options).
+const cliFlags = ({ tls, password }) => [
+  ...(tls ? ["--tls", "--cacert", tls.ca] : []),
+  ...(password ? ["-a", password, "--no-auth-warning"] : []),
+];
+
+async function cliWith(access, port, ...args) {
+  const { stdout } = await run("redis-cli", [...cliFlags(access), "-h", "127.0.0.1", "-p", String(port), ...args], {
     timeout: 10000,
   });
   return stdout;
@@ -88,11 +87,7 @@ export async function startCluster({ dir, ports, replicas = 1, nodeTimeout = 200
   await Promise.all(ports.map((port) => startNode(dir, port, { nodeTimeout, ...access })));
   const nodes = ports.map((port) => `127.0.0.1:${port}`);
   const create = ["--cluster", "create", ...nodes, "--cluster-replicas", String(replicas), "--cluster-yes"];
-  const flags = [
-    ...(tls ? ["--tls", "--cacert", tls.ca] : []),
-    ...(password ? ["-a", password, "--no-auth-warning"] : []),
-  ];
-  await run("redis-cli", [...flags, ...create], { timeout: 60000 });
+  await run("redis-cli", [...cliFlags(access), ...create], { timeout: 60000 });
   const masters = ports.length / (replicas + 1);
   const nodeCli = (port, ...args) => cliWith(access, port, ...args);
   await until("the cluster is not ready", 60, async () => {

@@ -82,7 +82,16 @@ export async function startNode(dir, port, { nodeTimeout = 2000, tls, password }
  * attached. `tls` and `password` as for startNode; the URL then is rediss+cluster:// with
  * the password in it.
  */
-export async function startCluster({ dir, ports, replicas = 1, nodeTimeout = 2000, tls, password }) {
+export async function startCluster(options) {
+  try {
+    return await makeCluster(options);
+  } catch (error) {
+    await stopCluster(options.dir); // the nodes started so far, so a failed start leaves none running
+    throw error;
+  }
+}
+
+async function makeCluster({ dir, ports, replicas = 1, nodeTimeout = 2000, tls, password }) {
   const access = { tls, password };
   await Promise.all(ports.map((port) => startNode(dir, port, { nodeTimeout, ...access })));
   const nodes = ports.map((port) => `127.0.0.1:${port}`);
@@ -198,7 +207,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     try {
       console.log((await startCluster({ dir, ports, replicas })).url);
     } catch (error) {
-      await stopCluster(dir);
       console.error(error.message);
       process.exit(1);
     }
